@@ -1,0 +1,153 @@
+"""Checks for keras_xor. Each docstring is the name the student sees; points and hints are in course.toml."""
+from __future__ import annotations
+
+import math
+
+from autograder.checking import CheckFailed, Observed, field_of, floats
+
+
+def _array(facts: dict, what: str, dtype: str | None = None, shape: list | None = None) -> list[float]:
+    """Values of an array the student returned, after checking its type, dtype and shape."""
+    if field_of(facts, "type") != "numpy.ndarray":
+        raise CheckFailed(f"{what} should be a numpy array, got {facts['type']}")
+    if dtype and facts.get("dtype") != dtype:
+        raise CheckFailed(f"{what} has dtype {facts.get('dtype')}, expected {dtype}")
+    if shape is not None and facts.get("shape") != shape:
+        raise CheckFailed(f"{what} has shape {tuple(facts.get('shape') or ())}, expected {tuple(shape)}")
+    if facts.get("values") is None:
+        raise CheckFailed(f"{what} does not hold numbers (dtype {facts.get('dtype')})")
+    return floats(facts["values"], what)
+
+
+def test_make_xor_data(observed: Observed):
+    """make_xor_data() returns the XOR table as float32 numpy arrays"""
+    student = observed.student("make_xor_data", "make_xor_data()")
+    reference = observed.reference("make_xor_data")
+    for name in ("X", "Y"):
+        expected = reference[name]
+        values = _array(field_of(student, name), f"make_xor_data()'s {name}", expected["dtype"], expected["shape"])
+        if values != expected["values"]:
+            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
+
+
+def _built_model(observed: Observed) -> dict:
+    student = observed.student("build_model", "build_model()")
+    if not field_of(student, "is_model"):
+        raise CheckFailed(f"build_model() returned a {student.get('type')}, expected a keras Model")
+    return student
+
+
+def test_build_model_architecture(observed: Observed):
+    """build_model() returns a built 2-4-1 network with 17 parameters"""
+    student = _built_model(observed)
+    reference = observed.reference("build_model")
+    if not student.get("built"):
+        raise CheckFailed("build_model() returned a model that is not built yet (it has no weights): "
+                          "give it its input shape")
+    for key, label in (("input_shape", "input shape"), ("output_shape", "output shape"),
+                       ("weight_shapes", "weight shapes"), ("parameter_count", "parameter count")):
+        if student.get(key) != reference[key]:
+            raise CheckFailed(f"build_model()'s {label} is {student.get(key)}, expected {reference[key]}")
+
+
+def test_build_model_forward(observed: Observed):
+    """build_model()'s hidden layer uses ReLU and its output sigmoid"""
+    _built_model(observed)
+    student = observed.student("build_model_forward", "build_model()")
+    reference = observed.reference("build_model_forward")
+    if "output" not in student:
+        raise CheckFailed(f"build_model()'s weights have shapes {student.get('weight_shapes')}, "
+                          f"expected {reference['weight_shapes']}")
+    values = _array(student["output"], "model(x)")
+    if not observed.close(values, reference["output"]["values"]):
+        raise CheckFailed(f"with the grader's weights, model(x) gave {_head(values)}, "
+                          f"expected {_head(reference['output']['values'])}")
+
+
+def test_build_model_compiled(observed: Observed):
+    """build_model() compiles with binary cross-entropy and the accuracy metric"""
+    student = _built_model(observed)
+    if not student.get("compiled"):
+        raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
+    forward = observed.student("build_model_forward", "build_model()")
+    reference = observed.reference("build_model_forward")["evaluated"]
+    evaluated = field_of(forward, "evaluated")
+    loss = field_of(evaluated, "loss")
+    if not observed.close([loss], [reference["loss"]]):
+        raise CheckFailed(f"with the grader's weights, the compiled loss is {loss:.4f} (loss={student.get('loss')}), "
+                          f"expected binary cross-entropy {reference['loss']:.4f}")
+    accuracy = [v for k, v in evaluated.items() if k != "loss" and "acc" in k.lower()]
+    expected = [v for k, v in reference.items() if k != "loss" and "acc" in k.lower()]
+    if not accuracy:
+        raise CheckFailed(f"the compiled model reports {sorted(evaluated)} but no accuracy: add metrics=['accuracy']")
+    if not math.isclose(accuracy[0], expected[0], abs_tol=1e-6):
+        raise CheckFailed(f"the compiled accuracy is {accuracy[0]:.3f}, expected {expected[0]:.3f} "
+                          "(binary accuracy at 0.5)")
+
+
+def test_build_model_optimizer(observed: Observed):
+    """build_model(learning_rate) uses Adam at that learning rate"""
+    student = _built_model(observed)
+    if not student.get("compiled"):
+        raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
+    for probe, call, rate in (("build_model", "build_model()", 0.01),
+                              ("build_model_lr", "build_model(learning_rate=0.05)", 0.05)):
+        facts = observed.student(probe, call)
+        if facts.get("optimizer") != "Adam":
+            raise CheckFailed(f"{call} is compiled with {facts.get('optimizer')}, expected Adam")
+        learning_rate = facts.get("learning_rate")
+        if not isinstance(learning_rate, float) or not math.isclose(learning_rate, rate, rel_tol=1e-6):
+            raise CheckFailed(f"{call} uses Adam with learning rate {learning_rate}, expected {rate}")
+
+
+TRAIN_RUNS = {"train_xor": "train(model, X, Y, epochs=3)",
+              "train_other_data": "train(model, X_random, Y_random, epochs=4)"}
+
+
+def test_train_history(observed: Observed):
+    """train() returns fit's History, one entry per epoch, and prints nothing"""
+    for probe, call in TRAIN_RUNS.items():
+        student = observed.student(probe, call)
+        if not field_of(student, "is_history"):
+            raise CheckFailed(f"{call} returned a {student.get('history_type')}, expected the History from fit()")
+        losses = floats(field_of(student, "losses"), "history.history['loss']")
+        if len(losses) != student["epochs"]:
+            raise CheckFailed(f"{call} trained {len(losses)} epochs, expected {student['epochs']}")
+        if student.get("printed_chars"):
+            raise CheckFailed(f"{call} printed {student['printed_chars']} characters: pass verbose=0 to fit")
+
+
+def test_train_matches_reference(observed: Observed):
+    """train() fits the model and data it is given, full batch"""
+    for probe, call in TRAIN_RUNS.items():
+        student = observed.student(probe, call)
+        reference = observed.reference(probe)
+        weights = floats(field_of(student, "weights"), "the trained weights")
+        if observed.close(weights, floats(field_of(student, "weights_before"), "weights")):
+            raise CheckFailed(f"{call} left the model's weights unchanged: fit the model passed in")
+        if not observed.close(weights, reference["weights"]):
+            raise CheckFailed(f"from the grader's starting weights, {call} ended with other weights than "
+                              f"fit(X, Y, epochs=...) on the full batch gives")
+
+
+def test_predict_values(observed: Observed):
+    """predict() returns model.predict(X) thresholded at 0.5"""
+    student = field_of(observed.student("predict", "predict(model, X)"), "rows_7")
+    expected = observed.reference("predict")["rows_7"]["values"]
+    values = _array(student, "predict(model, X) on 7 random rows")
+    if values != expected:
+        raise CheckFailed(f"predict(model, X) on 7 random rows gave {values}, expected {expected}")
+
+
+def test_predict_shape_and_type(observed: Observed):
+    """predict() returns a 0/1 numpy array shaped (N, 1) for any N"""
+    student = observed.student("predict", "predict(model, X)")
+    for rows in (7, 1):
+        values = _array(field_of(student, f"rows_{rows}"), f"predict(model, X) on {rows} rows", shape=[rows, 1])
+        if any(v not in (0.0, 1.0) for v in values):
+            raise CheckFailed(f"predict(model, X) returned {_head(values)}: predictions must be 0 or 1")
+
+
+def _head(values: list[float], count: int = 4) -> str:
+    shown = ", ".join(f"{v:.4f}" for v in values[:count])
+    return f"[{shown}{', …' if len(values) > count else ''}]"

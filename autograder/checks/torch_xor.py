@@ -1,0 +1,201 @@
+"""Checks for torch_xor. Each docstring is the name the student sees; points and hints are in course.toml."""
+from __future__ import annotations
+
+from autograder.checking import CheckFailed, GraderError, Observed, field_of, floats
+
+
+def _tensor(facts: dict, what: str, dtype: str | None = None, shape: list | None = None) -> list[float]:
+    """Values of a tensor the student returned, after checking its type, dtype and shape."""
+    if field_of(facts, "type") != "Tensor":
+        raise CheckFailed(f"{what} should be a torch.Tensor, got {facts['type']}")
+    if dtype and facts.get("dtype") != dtype:
+        raise CheckFailed(f"{what} has dtype {facts.get('dtype')}, expected {dtype}")
+    if shape is not None and facts.get("shape") != shape:
+        raise CheckFailed(f"{what} has shape {tuple(facts.get('shape') or ())}, expected {tuple(shape)}")
+    return floats(field_of(facts, "values"), what)
+
+
+def test_make_xor_data(observed: Observed):
+    """make_xor_data() returns the XOR table as float32 tensors"""
+    student = observed.student("make_xor_data", "make_xor_data()")
+    reference = observed.reference("make_xor_data")
+    for name in ("X", "Y"):
+        expected = reference[name]
+        values = _tensor(field_of(student, name), f"make_xor_data()'s {name}", expected["dtype"], expected["shape"])
+        if values != expected["values"]:
+            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
+
+
+def test_fnn_layers(observed: Observed):
+    """FNN() has fc1 = Linear(2, 4), fc2 = Linear(4, 1) and 17 parameters"""
+    student = observed.student("fnn_layers", "FNN()")
+    reference = observed.reference("fnn_layers")
+    if not field_of(student, "is_module"):
+        raise CheckFailed("FNN() is not an nn.Module: subclass nn.Module and call super().__init__()")
+    for name, expected in reference["layers"].items():
+        layer = field_of(student, "layers").get(name)
+        if layer is None:
+            raise CheckFailed(f"FNN() has no attribute {name}")
+        if layer != expected:
+            raise CheckFailed(f"FNN().{name} is {layer['type']}(in={layer['in_features']}, out={layer['out_features']}, "
+                              f"bias={layer['bias']}), expected Linear(in={expected['in_features']}, "
+                              f"out={expected['out_features']}, bias=True)")
+    if student.get("parameter_count") != reference["parameter_count"]:
+        raise CheckFailed(f"FNN() has {student.get('parameter_count')} parameters, expected "
+                          f"{reference['parameter_count']}: fc1 and fc2 should be its only layers")
+
+
+def test_fnn_output_is_probability(observed: Observed):
+    """FNN().forward maps (N, 2) to probabilities shaped (N, 1)"""
+    student = observed.student("fnn_forward", "FNN().forward(x)")
+    rows = field_of(student, "rows")
+    values = _tensor(field_of(student, "output"), f"FNN()(x) for x of shape ({rows}, 2)", shape=[rows, 1])
+    outside = [v for v in values if not 0.0 <= v <= 1.0]
+    if outside:
+        raise CheckFailed(f"FNN()(x) returned {outside[0]:.4g}, which is not a probability in [0, 1]")
+
+
+def test_fnn_forward(observed: Observed):
+    """FNN().forward applies ReLU on the hidden layer and sigmoid on the output"""
+    student = observed.student("fnn_forward", "FNN().forward(x)")
+    expected = observed.reference("fnn_forward")["output"]["values"]
+    values = _tensor(field_of(student, "output"), "FNN()(x)")
+    if not observed.close(values, expected):
+        raise CheckFailed("with the grader's weights loaded into fc1 and fc2, FNN()(x) gave "
+                          f"{_head(values)}, expected {_head(expected)}")
+
+
+def test_count_parameters(observed: Observed):
+    """count_parameters(model) counts the trainable scalars of any module"""
+    student = field_of(observed.student("count_parameters", "count_parameters(model)"), "counts")
+    reference = observed.reference("count_parameters")["counts"]
+    for label, expected in reference.items():
+        got = field_of(student, label)
+        if got.get("type") not in ("int",):
+            raise CheckFailed(f"count_parameters({label}) returned a {got.get('type')}, expected an int")
+        if got.get("value") != expected["value"]:
+            raise CheckFailed(f"count_parameters({label}) returned {got.get('value')}, expected {expected['value']}")
+
+
+TRAIN_RUNS = {"train_xor": "train(model, X, Y, epochs=8, lr=0.01)",
+              "train_lr": "train(model, X, Y, epochs=5, lr=0.05)",
+              "train_lr_zero": "train(model, X, Y, epochs=3, lr=0.0)",
+              "train_other_data": "train(model, X_random, Y_random, epochs=6, lr=0.02)"}
+
+
+def _losses(observed: Observed, probe: str) -> tuple[dict, list[float]]:
+    student = observed.student(probe, TRAIN_RUNS[probe])
+    if field_of(student, "type") not in ("list", "tuple"):
+        raise CheckFailed(f"{TRAIN_RUNS[probe]} returned a {student['type']}, expected a list of losses")
+    if "losses" not in student:
+        raise CheckFailed(f"{TRAIN_RUNS[probe]} returned a list that does not hold numbers")
+    return student, floats(student["losses"], f"the losses from {TRAIN_RUNS[probe]}")
+
+
+def _trajectory(observed: Observed, probe: str) -> str | None:
+    """'correct', the known mistake that the student's run reproduces, or None."""
+    student, losses = _losses(observed, probe)
+    weights = floats(field_of(student, "weights"), "the trained weights")
+    reference = observed.reference(probe)
+    candidates = {"correct": reference, **reference["mistakes"]}
+    for label, run in candidates.items():
+        if observed.close(losses, run["losses"]) and observed.close(weights, run["weights"]):
+            return label
+    return None
+
+
+def test_train_returns_losses(observed: Observed):
+    """train() returns one loss per epoch, as a list of numbers"""
+    for probe in ("train_xor", "train_lr", "train_other_data"):
+        student, losses = _losses(observed, probe)
+        if len(losses) != student["epochs"]:
+            raise CheckFailed(f"{TRAIN_RUNS[probe]} returned {len(losses)} losses, expected {student['epochs']}: "
+                              "one per epoch")
+
+
+def test_train_matches_reference(observed: Observed):
+    """train() minimises BCE with Adam, clearing gradients every step"""
+    verdict = _trajectory(observed, "train_xor")
+    if verdict == "correct":
+        return
+    student, losses = _losses(observed, "train_xor")
+    expected = observed.reference("train_xor")["losses"]
+    if verdict:
+        raise CheckFailed(f"from the grader's starting weights, your losses match a training loop that {verdict}")
+    raise CheckFailed(f"from the grader's starting weights, {TRAIN_RUNS['train_xor']} gave losses {_head(losses)}, "
+                      f"expected {_head(expected)}")
+
+
+def test_train_honours_lr(observed: Observed):
+    """train() uses the learning rate it is given"""
+    student = observed.student("train_lr_zero", TRAIN_RUNS["train_lr_zero"])
+    if not observed.close(floats(field_of(student, "weights"), "weights"),
+                          floats(field_of(student, "weights_before"), "weights")):
+        raise CheckFailed(f"{TRAIN_RUNS['train_lr_zero']} changed the weights: with lr=0 Adam must not move them")
+    at_default, at_other = _trajectory(observed, "train_xor"), _trajectory(observed, "train_lr")
+    if at_other == "ignores lr (always 0.01)":
+        raise CheckFailed(f"{TRAIN_RUNS['train_lr']} trained as if lr were 0.01")
+    if at_other != "correct" and (at_other is None or at_other != at_default):
+        raise CheckFailed(f"{TRAIN_RUNS['train_lr']} did not train like Adam with lr=0.05")
+
+
+def test_train_uses_its_arguments(observed: Observed):
+    """train() trains the model and the data it is given"""
+    student, _ = _losses(observed, "train_other_data")
+    if observed.close(floats(field_of(student, "weights"), "weights"),
+                      floats(field_of(student, "weights_before"), "weights")):
+        raise CheckFailed(f"{TRAIN_RUNS['train_other_data']} left the model's weights unchanged: "
+                          "train the model passed in")
+    verdict, at_xor = _trajectory(observed, "train_other_data"), _trajectory(observed, "train_xor")
+    if verdict != "correct" and (verdict is None or verdict != at_xor):
+        raise CheckFailed(f"{TRAIN_RUNS['train_other_data']} did not fit the X and Y it was given")
+
+
+def test_predict_values(observed: Observed):
+    """predict() returns (model(X) > 0.5) as floats, shaped like model(X)"""
+    student = observed.student("predict", "predict(model, X)")
+    reference = observed.reference("predict")
+    expected = reference["result"]
+    values = _tensor(field_of(student, "result"), "predict(model, X) on 9 random rows",
+                     expected["dtype"], reference["model_output_shape"])
+    if values != expected["values"]:
+        raise CheckFailed(f"predict(model, X) on 9 random rows gave {values}, expected {expected['values']}")
+
+
+def test_predict_without_gradients(observed: Observed):
+    """predict() runs the model without tracking gradients"""
+    student = observed.student("predict", "predict(model, X)")
+    calls = field_of(student, "grad_enabled_in_calls")
+    if not calls:
+        raise CheckFailed("predict(model, X) never called the model it was given")
+    if any(calls):
+        raise CheckFailed("predict(model, X) called the model with autograd on: it built a graph it never uses")
+    result = field_of(student, "result")
+    if result.get("requires_grad") or result.get("has_grad_fn"):
+        raise CheckFailed("predict(model, X) returned a tensor that is part of an autograd graph")
+
+
+def test_converges(observed: Observed):
+    """FNN and train() together learn XOR from the grader's starting weights"""
+    student = field_of(observed.student("converges", "train(FNN(), X, Y)"), "starts")
+    reference = observed.reference("converges")
+    targets = reference["targets"]
+    margin = observed.thresholds.convergence_margin
+    robust = [i for i, start in enumerate(reference["starts"])
+              if all(abs(o - t) <= 0.5 - margin for o, t in zip(start["output"], targets))]
+    allowed = observed.thresholds.convergence_misses_allowed
+    if len(robust) < allowed + 2:
+        raise GraderError(f"the reference learned XOR robustly from only {len(robust)} starts: use another seed")
+    missed = []
+    for index in robust:
+        output = floats(field_of(student, index, "output"), "the trained outputs")
+        if len(output) != len(targets) or not all(abs(o - t) < 0.5 for o, t in zip(output, targets)):
+            missed.append(index + 1)
+    if len(missed) > allowed:
+        raise CheckFailed(f"after {observed.thresholds.convergence_epochs} epochs, your FNN did not learn XOR from "
+                          f"starts {missed} of {len(reference['starts'])}, where the reference does")
+
+
+def _head(values: list[float], count: int = 4) -> str:
+    shown = ", ".join(f"{v:.4f}" for v in values[:count])
+    return f"[{shown}{', …' if len(values) > count else ''}]"

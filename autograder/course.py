@@ -1,0 +1,170 @@
+"""Load course.toml into frozen dataclasses: the one source of points, seeds and limits.
+
+An unknown key or a bad value is a CourseError that names the key and the file,
+so a typo in course.toml cannot silently change a grade.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Thresholds",
+           "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_COURSE_FILE = REPO_ROOT / "course.toml"
+
+
+class CourseError(ValueError):
+    """course.toml is missing, malformed, or holds an unknown key or a bad value."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    import_seconds: float = 90.0
+    probe_seconds: float = 60.0
+    check_seconds: float = 600.0
+    memory_mib: int = 6144
+    output_bytes: int = 2_000_000
+    parallel_workers: int = 0
+
+    @property
+    def workers(self) -> int:
+        return self.parallel_workers or (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    rtol: float = 1e-4
+    atol: float = 1e-5
+    convergence_starts: int = 6
+    convergence_epochs: int = 1000
+    convergence_lr: float = 0.01
+    convergence_margin: float = 0.2
+    convergence_misses_allowed: int = 1
+    why_min_words: int = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    points: float
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    checks: tuple[Check, ...]
+
+    @property
+    def max_points(self) -> float:
+        return sum(check.points for check in self.checks)
+
+    def check(self, check_id: str) -> Check:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise CourseError(f"course.toml: exercise {self.id!r} has no check {check_id!r}; "
+                          f"add [exercises.checks.{check_id}] with its points")
+
+
+@dataclass(frozen=True)
+class Course:
+    title: str
+    seed: int
+    limits: Limits
+    thresholds: Thresholds
+    exercises: tuple[Exercise, ...]
+    path: Path
+
+    @property
+    def max_points(self) -> float:
+        return sum(exercise.max_points for exercise in self.exercises)
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        raise CourseError(f"{self.path}: no exercise {exercise_id!r}")
+
+
+def _typed(cls: type, table: dict[str, Any], where: str) -> Any:
+    """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types."""
+    known = {f.name: f for f in fields(cls)}
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            raise CourseError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+        default = known[key].default
+        expected = type(default) if default is not None and not isinstance(default, str) else str
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+            raise CourseError(f"{where}: {key} = {value!r} should be a {expected.__name__}")
+        if isinstance(value, (int, float)) and value < 0:
+            raise CourseError(f"{where}: {key} = {value!r} must not be negative")
+        values[key] = value
+    return cls(**values)
+
+
+def _exercise(table: dict[str, Any], where: str) -> Exercise:
+    unknown = set(table) - {"id", "title", "checks"}
+    if unknown:
+        raise CourseError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: checks, id, title)")
+    if not isinstance(table.get("id"), str) or not table["id"].isidentifier():
+        raise CourseError(f"{where}: every [[exercises]] needs an id that is a Python identifier")
+    where = f"{where} [exercises] id={table['id']!r}"
+    checks = []
+    for check_id, check_table in table.get("checks", {}).items():
+        if not isinstance(check_table, dict) or "points" not in check_table:
+            raise CourseError(f"{where}: [exercises.checks.{check_id}] needs points")
+        check_where = f"{where} [exercises.checks.{check_id}]"
+        checks.append(Check(id=check_id, **vars(_typed(_CheckFields, check_table, check_where))))
+    if not checks:
+        raise CourseError(f"{where}: no [exercises.checks.*] tables")
+    return Exercise(id=table["id"], title=str(table.get("title", table["id"])), checks=tuple(checks))
+
+
+@dataclass(frozen=True)
+class _CheckFields:
+    points: float = 0.0
+    hint: str = ""
+
+
+def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
+    """Read and validate a course file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"{path}: course file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CourseError(f"{path}: not valid TOML: {error}") from None
+    unknown = set(data) - {"course", "limits", "thresholds", "exercises"}
+    if unknown:
+        raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r}")
+    head = data.get("course", {})
+    if set(head) - {"title", "seed"}:
+        raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - {'title', 'seed'})[0]!r}")
+    seed = head.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise CourseError(f"{path} [course]: seed = {seed!r} should be an int")
+    exercises = tuple(_exercise(t, str(path)) for t in data.get("exercises", []))
+    if not exercises:
+        raise CourseError(f"{path}: no [[exercises]]")
+    ids = [e.id for e in exercises]
+    if len(set(ids)) != len(ids):
+        raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
+    return Course(
+        title=str(head.get("title", "Course")),
+        seed=seed,
+        limits=_typed(Limits, data.get("limits", {}), f"{path} [limits]"),
+        thresholds=_typed(Thresholds, data.get("thresholds", {}), f"{path} [thresholds]"),
+        exercises=exercises,
+        path=path,
+    )

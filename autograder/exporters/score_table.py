@@ -1,0 +1,24 @@
+"""The table printed at the end of `pytest autograder`: points per exercise and the total."""
+from __future__ import annotations
+
+from ..results import RunResult
+
+__all__ = ["score_table"]
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def score_table(result: RunResult) -> list[str]:
+    rows = [(result.exercise_titles[e], e, _points(result.exercise_score(e)), _points(possible))
+            for e, possible in result.exercise_possible.items()]
+    rows.append(("Total", "", _points(result.score), _points(result.possible)))
+    title_width = max(len(r[0]) for r in rows)
+    id_width = max(len(r[1]) for r in rows)
+    lines = [f"{'Exercise':<{title_width}}  {'id':<{id_width}}  points"]
+    for index, (title, exercise_id, score, possible) in enumerate(rows):
+        if index == len(rows) - 1:
+            lines.append("-" * len(lines[0]))
+        lines.append(f"{title:<{title_width}}  {exercise_id:<{id_width}}  {score:>5} / {possible}")
+    return lines

@@ -1,0 +1,210 @@
+"""Run one exercise's probes on one module in a worker process, from the trusted side.
+
+The worker is a fresh `python -I` with a clean environment, its own temporary
+working directory, resource limits, and a wall-clock limit enforced from here
+with SIGKILL on its whole process group. A probe that hangs or kills the
+process costs only itself: the worker is started again for the probes left.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .observations import ExerciseRun, ProbeOutcome
+
+__all__ = ["ProbeRequest", "run_probes", "PROBES_DIR", "WORKER_FILE"]
+
+PROBES_DIR = Path(__file__).resolve().parent / "probes"
+WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What a worker needs: no expected value, only where the code is and how to probe it."""
+    exercise: str
+    module_path: Path
+    probes: tuple[str, ...]
+    seed: int
+    params: dict = field(default_factory=dict)
+    reference: bool = False
+    import_seconds: float = 90.0
+    probe_seconds: float = 60.0
+    memory_mib: int = 6144
+    output_bytes: int = 2_000_000
+
+
+def _clean_environment(home: str) -> dict[str, str]:
+    """No secrets and no inherited settings: only what the frameworks need to start quietly."""
+    return {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": "",
+        "KERAS_BACKEND": "tensorflow", "KERAS_HOME": os.path.join(home, ".keras"),
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(home, ".mpl"),
+        **{key: os.environ[key] for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if key in os.environ},
+    }
+
+
+def _limit_resources(memory_mib: int, output_bytes: int):
+    def apply() -> None:
+        import resource
+        os.setsid()
+        memory = memory_mib * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (output_bytes, output_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> tuple[list[dict], str | None]:
+    """Start one worker for `probes`; return its events and why it stopped early, if it did."""
+    request_file = os.path.join(workdir, "request.json")
+    with open(request_file, "w", encoding="utf-8") as handle:
+        json.dump({"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
+                   "probe_path": str(PROBES_DIR / f"{request.exercise}.py"), "probes": probes,
+                   "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
+    read_end, write_end = os.pipe()
+    home = tempfile.mkdtemp(prefix="home-", dir=workdir)
+    process = subprocess.Popen(
+        [sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
+        cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        pass_fds=(write_end,), preexec_fn=_limit_resources(request.memory_mib, request.output_bytes))
+    os.close(write_end)
+    events: list[dict] = []
+    buffer = b""
+    deadline = time.monotonic() + request.import_seconds
+    stopped = None
+    selector = selectors.DefaultSelector()
+    selector.register(read_end, selectors.EVENT_READ)
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                stopped = "timeout"
+                break
+            if not selector.select(timeout=min(remaining, 1.0)):
+                continue
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            if len(buffer) > request.output_bytes * 4:
+                stopped = "flood"
+                break
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                event = _decode(line)
+                if event is None:
+                    stopped = "garbled"
+                    break
+                events.append(event)
+                if event.get("event") in ("imported", "done", "failed"):
+                    deadline = time.monotonic() + request.probe_seconds
+            if stopped:
+                break
+    finally:
+        selector.close()
+        os.close(read_end)
+        _kill_group(process)
+    if stopped is None and process.returncode not in (0, None) and not _finished(events, probes):
+        stopped = f"exit {process.returncode}"
+    elif stopped is None and not _finished(events, probes):
+        stopped = f"exit {process.returncode}"
+    return events, stopped
+
+
+def _finished(events: list[dict], probes: list[str]) -> bool:
+    if any(e.get("event") == "import_failed" for e in events):
+        return True
+    reported = {e.get("probe") for e in events if e.get("event") in ("done", "failed")}
+    return set(probes) <= reported
+
+
+def _decode(line: bytes) -> dict | None:
+    """Strict JSON into plain types only; a line that is anything else ends the worker's say."""
+    try:
+        event = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+
+
+def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
+    if stopped == "timeout":
+        limit = request.import_seconds if during == "import" else request.probe_seconds
+        return f"stopped after {limit:g} s without finishing (an endless loop, or far too much work?)"
+    if stopped == "flood":
+        return "stopped: it wrote far more output than allowed"
+    if stopped == "garbled":
+        return "stopped: the grader's channel received something that is not the grader's"
+    code = int(stopped.split()[1]) if stopped.split()[1].lstrip("-").isdigit() else None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        reason = {"SIGKILL": " (out of memory or killed)", "SIGXFSZ": " (wrote too much output)",
+                  "SIGSEGV": " (crashed)"}.get(name, "")
+        return f"the process was ended by {name}{reason}"
+    return f"the process exited (exit code {code}) before finishing: sys.exit, os._exit or a crash?"
+
+
+def run_probes(request: ProbeRequest) -> ExerciseRun:
+    """Run every probe of `request`, restarting the worker past any probe that kills it."""
+    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path))
+    if not request.module_path.is_file():
+        run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
+                            "message": f"{request.module_path.name} is missing from the submission"}
+        return run
+    pending = list(request.probes)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"autograder-{request.exercise}-") as workdir:
+        log_path = os.path.join(workdir, "console.log")
+        with open(log_path, "w+b") as log:
+            while pending:
+                events, stopped = _run_worker(request, pending, workdir, log)
+                current = None
+                for event in events:
+                    kind = event["event"]
+                    if kind == "import_failed":
+                        run.import_error = event.get("error") if isinstance(event.get("error"), dict) else {}
+                    elif kind == "start":
+                        current = event.get("probe")
+                    elif kind in ("done", "failed") and event.get("probe") in pending:
+                        run.outcomes[event["probe"]] = ProbeOutcome.from_event(event)
+                        pending.remove(event["probe"])
+                        current = None
+                if run.import_error is not None:
+                    break
+                if not stopped:
+                    break
+                if current is None or current not in pending:
+                    if not any(e["event"] == "imported" for e in events):
+                        run.import_error = {"type": "WorkerStopped", "where": None, "todo": False,
+                                            "message": "while importing the module, "
+                                                       + _describe_stop(stopped, request, "import")}
+                        break
+                    current = pending[0]
+                run.outcomes[current] = ProbeOutcome(ok=False, error={
+                    "type": "WorkerStopped", "where": None, "todo": False,
+                    "message": _describe_stop(stopped, request, "probe")})
+                pending.remove(current)
+            log.seek(0)
+            run.console = log.read(4000).decode("utf-8", errors="replace")
+    run.seconds = time.monotonic() - started
+    return run
