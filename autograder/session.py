@@ -12,6 +12,7 @@ from pathlib import Path
 from .course import Course
 from .observations import ExerciseRun
 from .probes import probe_names
+from .reference import reference_run
 from .runner import ProbeRequest, run_probes
 
 __all__ = ["GradingSession"]
@@ -39,12 +40,15 @@ class GradingSession:
             import_seconds=limits.import_seconds, probe_seconds=limits.probe_seconds,
             memory_mib=limits.memory_mib, output_bytes=limits.output_bytes)
 
+    def reference_request(self, exercise: str) -> ProbeRequest:
+        return self._request(exercise, self.solutions, reference=True)
+
     def start(self, exercises: list[str]) -> None:
-        """Submit the slowest workers first so the two cores stay busy to the end."""
+        """Start every exercise's workers at once; the reference may come from its recording."""
         for exercise in exercises:
             if exercise not in self._reference:
                 self._reference[exercise] = self._executor.submit(
-                    run_probes, self._request(exercise, self.solutions, reference=True))
+                    reference_run, self.reference_request(exercise))
                 self._student[exercise] = self._executor.submit(
                     run_probes, self._request(exercise, self.submission, reference=False))
 

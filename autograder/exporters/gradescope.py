@@ -38,6 +38,7 @@ def write_json_atomically(data: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.chmod(temporary, 0o644)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)
             out.write("\n")

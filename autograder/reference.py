@@ -1,0 +1,63 @@
+"""The expected side of every check: the reference's observations, live or recorded.
+
+Live, the probes run on solutions/ in their own worker. Recorded, they are read
+from autograder/reference/<exercise>.json, written by `python -m autograder
+snapshot` for the course seed. A recording is used only while its fingerprint
+(probe code, solution code, seed and probe parameters) still matches, so it can
+never silently go stale; tests/ also re-runs the solutions and compares.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .exporters.gradescope import write_json_atomically
+from .observations import ExerciseRun
+from .runner import PROBES_DIR, ProbeRequest, run_probes
+
+__all__ = ["SNAPSHOT_DIR", "fingerprint", "recorded_reference", "reference_run", "record_reference"]
+
+SNAPSHOT_DIR = Path(__file__).resolve().parent / "reference"
+
+
+def fingerprint(request: ProbeRequest) -> str:
+    digest = hashlib.sha256()
+    digest.update((PROBES_DIR / f"{request.exercise}.py").read_bytes())
+    digest.update(request.module_path.read_bytes() if request.module_path.is_file() else b"<no solution>")
+    digest.update(json.dumps({"seed": request.seed, "params": request.params,
+                              "probes": list(request.probes)}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def snapshot_path(exercise: str, snapshot_dir: Path = SNAPSHOT_DIR) -> Path:
+    return snapshot_dir / f"{exercise}.json"
+
+
+def recorded_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -> ExerciseRun | None:
+    """The recorded observations for `request`, if a recording with its fingerprint exists."""
+    path = snapshot_path(request.exercise, snapshot_dir)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fingerprint(request):
+        return None
+    return ExerciseRun.from_json(data["run"], module_path=str(request.module_path))
+
+
+def reference_run(request: ProbeRequest) -> ExerciseRun:
+    """Recorded observations when they match, else a live run of the solutions."""
+    return recorded_reference(request) or run_probes(request)
+
+
+def record_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -> Path:
+    """Run the solutions live and record what they show; refuses to record a failing reference."""
+    run = run_probes(request)
+    failed = [name for name, outcome in run.outcomes.items() if not outcome.ok]
+    if run.import_error is not None or failed:
+        raise RuntimeError(f"the reference {request.exercise} failed ({run.import_error or failed}): "
+                           "not recording it")
+    path = snapshot_path(request.exercise, snapshot_dir)
+    write_json_atomically({"fingerprint": fingerprint(request), "seed": request.seed, "run": run.to_json()}, path)
+    return path
