@@ -100,9 +100,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         item.add_marker(pytest.mark.timeout(course.limits.check_seconds))
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    exercises = list(dict.fromkeys(_exercise_of(i) for i in session.items if Path(i.fspath).parent == CHECKS_DIR))
-    session.config.stash[session_key].start(exercises)
+def pytest_collection(session: pytest.Session) -> None:
+    """Start the workers before collecting: they need a few seconds, collection needs none of them."""
+    if not session.config.option.collectonly:
+        session.config.stash[session_key].start([e.id for e in session.config.stash[course_key].exercises])
 
 
 @pytest.fixture

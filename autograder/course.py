@@ -25,7 +25,7 @@ class CourseError(ValueError):
 @dataclass(frozen=True)
 class Limits:
     import_seconds: float = 90.0
-    probe_seconds: float = 60.0
+    probe_seconds: float = 20.0
     check_seconds: float = 600.0
     memory_mib: int = 6144
     output_bytes: int = 2_000_000

@@ -36,7 +36,7 @@ class ProbeRequest:
     params: dict = field(default_factory=dict)
     reference: bool = False
     import_seconds: float = 90.0
-    probe_seconds: float = 60.0
+    probe_seconds: float = 20.0
     memory_mib: int = 6144
     output_bytes: int = 2_000_000
 
