@@ -25,6 +25,7 @@ HELP_SOLUTIONS = "folder holding the reference solutions (default: solutions/)"
 HELP_SEED = "seed of every experiment of the run (default: [course] seed in course.toml)"
 HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
+HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 
 course_key = pytest.StashKey[Course]()
 session_key = pytest.StashKey[GradingSession]()
@@ -38,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--seed", type=int, default=None, help=HELP_SEED)
     group.addoption("--results", default=None, help=HELP_RESULTS)
     group.addoption("--course", default=str(REPO_ROOT / "course.toml"), help=HELP_COURSE)
+    group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,8 +54,10 @@ def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
     config.stash[course_key] = course
+    cache = config.getoption("--reference-cache")
     config.stash[session_key] = GradingSession(course, submission.resolve(),
-                                               Path(config.getoption("--solutions")).resolve(), seed)
+                                               Path(config.getoption("--solutions")).resolve(), seed,
+                                               Path(cache).resolve() if cache else None)
     config.stash[result_key] = RunResult(
         course_title=course.title, submission=str(submission), seed=seed,
         exercise_titles={e.id: e.title for e in course.exercises},

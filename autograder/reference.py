@@ -46,9 +46,24 @@ def recorded_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR)
     return ExerciseRun.from_json(data["run"], module_path=str(request.module_path))
 
 
-def reference_run(request: ProbeRequest) -> ExerciseRun:
-    """Recorded observations when they match, else a live run of the solutions."""
-    return recorded_reference(request) or run_probes(request)
+def reference_run(request: ProbeRequest, cache_dir: Path | None = None) -> ExerciseRun:
+    """Recorded observations when they match, else a live run of the solutions.
+
+    With `cache_dir`, a live run is recorded there too (under its seed), so that
+    grading many submissions at another seed runs the reference once.
+    """
+    recorded = recorded_reference(request)
+    if recorded is None and cache_dir is not None:
+        recorded = recorded_reference(request, cache_dir / f"seed-{request.seed}")
+    if recorded is not None:
+        return recorded
+    if cache_dir is None:
+        return run_probes(request)
+    try:
+        record_reference(request, cache_dir / f"seed-{request.seed}")
+    except RuntimeError:
+        return run_probes(request)  # a failing reference is reported by the checks, not cached
+    return recorded_reference(request, cache_dir / f"seed-{request.seed}") or run_probes(request)
 
 
 def record_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -> Path:

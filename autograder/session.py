@@ -19,8 +19,10 @@ __all__ = ["GradingSession"]
 
 
 class GradingSession:
-    def __init__(self, course: Course, submission: Path, solutions: Path, seed: int) -> None:
+    def __init__(self, course: Course, submission: Path, solutions: Path, seed: int,
+                 reference_cache: Path | None = None) -> None:
         self.course = course
+        self.reference_cache = reference_cache
         self.submission = submission
         self.solutions = solutions
         self.seed = seed
@@ -48,7 +50,7 @@ class GradingSession:
         for exercise in exercises:
             if exercise not in self._reference:
                 self._reference[exercise] = self._executor.submit(
-                    reference_run, self.reference_request(exercise))
+                    reference_run, self.reference_request(exercise), self.reference_cache)
                 self._student[exercise] = self._executor.submit(
                     run_probes, self._request(exercise, self.submission, reference=False))
 

@@ -1,0 +1,40 @@
+"""Exporters: the score table and Gradescope's results.json read the same RunResult."""
+from __future__ import annotations
+
+import json
+
+from autograder.exporters.gradescope import gradescope_results, write_json_atomically
+from autograder.exporters.score_table import score_table
+from autograder.results import CheckResult, RunResult
+
+
+def _result() -> RunResult:
+    result = RunResult(course_title="T", submission="s", seed=3,
+                       exercise_titles={"a": "Alpha", "b": "Beta"}, exercise_possible={"a": 5.0, "b": 2.0})
+    result.checks += [CheckResult("a", "one", "one works", 3.0, True),
+                      CheckResult("a", "two", "two works", 2.0, False, "two broke", "look at two"),
+                      CheckResult("b", "three", "three works", 2.0, True)]
+    return result
+
+
+def test_score_table_rows_and_total():
+    lines = score_table(_result())
+    assert any(line.startswith("Alpha") and line.endswith("3 / 5") for line in lines)
+    assert any(line.startswith("Beta") and line.endswith("2 / 2") for line in lines)
+    assert lines[-1].startswith("Total") and lines[-1].endswith("5 / 7")
+
+
+def test_gradescope_results_follow_the_schema():
+    data = gradescope_results(_result())
+    assert (data["score"], data["max_score"]) == (5.0, 7.0)
+    failed = data["tests"][1]
+    assert failed == {"name": "two works", "number": "a.two", "score": 0.0, "max_score": 2.0, "status": "failed",
+                      "output": "two broke\nHint: look at two", "visibility": "visible", "tags": ["a"]}
+    assert data["tests"][0]["output"] == "Passed."
+
+
+def test_json_is_written_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "out" / "results.json"
+    write_json_atomically({"score": 1}, target)
+    assert json.loads(target.read_text()) == {"score": 1}
+    assert [p.name for p in target.parent.iterdir()] == ["results.json"]
