@@ -43,14 +43,24 @@ def random_targets(seed: int, rows: int) -> np.ndarray:
     return (np.random.default_rng(seed + 1).uniform(size=(rows, 1)) > 0.5).astype(np.float32)
 
 
-def probe_model(seed: int) -> keras.Model:
-    """The lesson's model, owned by the probe, with fixed weights."""
+def probe_model(seed: int, balance_on: np.ndarray | None = None) -> keras.Model:
+    """The lesson's model, owned by the probe, with fixed weights.
+
+    With `balance_on`, the output bias splits those rows at the widest gap between
+    their middle logits, so constant predictions cannot pass and no output is 0.5.
+    """
     model = keras.Sequential([keras.Input(shape=(2,)),
                               keras.layers.Dense(4, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy",
                   metrics=["accuracy"], run_eagerly=True)
-    model.set_weights(fixed_weights(seed))
+    weights = fixed_weights(seed)
+    if balance_on is not None:
+        w1, b1, w2, b2 = weights
+        logits = np.sort((np.maximum(balance_on @ w1 + b1, 0) @ w2 + b2).flatten())
+        split = max(range(2, len(logits) - 3), key=lambda i: logits[i + 1] - logits[i])
+        weights[3] = (b2 - (logits[split] + logits[split + 1]) / 2).astype(np.float32)
+    model.set_weights(weights)
     return model
 
 
@@ -162,11 +172,9 @@ def probe_train_other_data(student, context: SimpleNamespace) -> dict:
 
 
 def probe_predict(student, context: SimpleNamespace) -> dict:
-    facts = {}
-    for rows in (7, 1):
-        model = probe_model(context.seed + 21)
-        facts[f"rows_{rows}"] = array_facts(student.predict(model, random_inputs(context.seed + 21, rows)))
-    return facts
+    X = random_inputs(context.seed + 21, 7)
+    return {"rows_7": array_facts(student.predict(probe_model(context.seed + 21, balance_on=X), X)),
+            "rows_1": array_facts(student.predict(probe_model(context.seed + 21), X[:1]))}
 
 
 PROBES = {

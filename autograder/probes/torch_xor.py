@@ -235,9 +235,22 @@ def probe_train_other_data(student, context: SimpleNamespace) -> dict:
     return _train_run(student, context, seed_offset=14, epochs=6, lr=0.02, xor=False)
 
 
+def balanced_net(seed: int, X: torch.Tensor) -> ProbeNet:
+    """A probe net whose output bias splits the rows of X at the widest gap between their
+    middle logits: neither all-zero nor all-one predictions can pass, and no output
+    sits at exactly 0.5, where `> 0.5`, `>= 0.5` and round() would disagree."""
+    net = probe_net(seed)
+    with torch.no_grad():
+        logits = net.fc2(torch.relu(net.fc1(X))).flatten().sort().values
+        middle = range(2, len(logits) - 3)
+        split = max(middle, key=lambda i: float(logits[i + 1] - logits[i]))
+        net.fc2.bias -= (logits[split] + logits[split + 1]) / 2
+    return net
+
+
 def probe_predict(student, context: SimpleNamespace) -> dict:
-    recorder = GradModeRecorder(probe_net(context.seed + 21))
     X = random_inputs(context.seed + 21, 9)
+    recorder = GradModeRecorder(balanced_net(context.seed + 21, X))
     result = student.predict(recorder, X)
     with torch.no_grad():
         model_shape = list(recorder.inner(X).shape)

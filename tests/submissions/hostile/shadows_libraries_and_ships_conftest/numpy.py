@@ -1,0 +1,1 @@
+raise ImportError("HOSTILE: a shadowing torch.py was imported")
