@@ -11,7 +11,12 @@ from typing import Any
 from .course import Thresholds
 from .observations import CheckFailed, ExerciseRun, field_of, floats
 
-__all__ = ["Observed", "CheckFailed", "GraderError", "close", "describe_failure", "field_of", "floats"]
+__all__ = ["Observed", "CheckFailed", "GraderError", "close", "describe_failure", "field_of", "floats",
+           "values_of", "check_xor_table", "head", "TENSOR", "ARRAY"]
+
+# How each framework's returned arrays are named in observations and in messages.
+TENSOR = ("Tensor", "a torch.Tensor")
+ARRAY = ("numpy.ndarray", "a numpy array")
 
 
 class GraderError(RuntimeError):
@@ -94,3 +99,36 @@ def _import_message(module: str, error: dict) -> str:
     if kind == "WorkerStopped":
         return f"{module}: {message}"
     return f"{module} could not be imported: {kind}{_where(error)}" + (f": {message}" if message else "")
+
+
+def values_of(facts: dict, what: str, kind: tuple[str, str], dtype: str | None = None,
+              shape: list | None = None) -> list[float]:
+    """Values of a tensor or array the student returned, after checking its type, dtype and shape."""
+    type_name, described = kind
+    if field_of(facts, "type") != type_name:
+        raise CheckFailed(f"{what} should be {described}, got {facts['type']}")
+    if dtype and facts.get("dtype") != dtype:
+        raise CheckFailed(f"{what} has dtype {facts.get('dtype')}, expected {dtype}")
+    if shape is not None and facts.get("shape") != shape:
+        raise CheckFailed(f"{what} has shape {tuple(facts.get('shape') or ())}, expected {tuple(shape)}")
+    if facts.get("values") is None:
+        raise CheckFailed(f"{what} does not hold numbers (dtype {facts.get('dtype')})")
+    return floats(facts["values"], what)
+
+
+def check_xor_table(observed: Observed, kind: tuple[str, str]) -> None:
+    """make_xor_data() gives X and Y with the reference's dtype, shape and values, row by row."""
+    student = observed.student("make_xor_data", "make_xor_data()")
+    reference = observed.reference("make_xor_data")
+    for name in ("X", "Y"):
+        expected = reference[name]
+        values = values_of(field_of(student, name), f"make_xor_data()'s {name}", kind,
+                           expected["dtype"], expected["shape"])
+        if values != expected["values"]:
+            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
+
+
+def head(values: list[float], count: int = 4) -> str:
+    """The first few values, for a message that stays on one line."""
+    shown = ", ".join(f"{v:.4f}" for v in values[:count])
+    return f"[{shown}{', …' if len(values) > count else ''}]"

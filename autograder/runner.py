@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .course import Limits
 from .observations import ExerciseRun, ProbeOutcome
 
 __all__ = ["ProbeRequest", "run_probes", "PROBES_DIR", "WORKER_FILE"]
@@ -35,10 +36,7 @@ class ProbeRequest:
     seed: int
     params: dict = field(default_factory=dict)
     reference: bool = False
-    import_seconds: float = 90.0
-    probe_seconds: float = 20.0
-    memory_mib: int = 6144
-    output_bytes: int = 2_000_000
+    limits: Limits = Limits()
 
 
 def _clean_environment(home: str) -> dict[str, str]:
@@ -86,11 +84,11 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
     process = subprocess.Popen(
         [sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
         cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-        pass_fds=(write_end,), preexec_fn=_limit_resources(request.memory_mib, request.output_bytes))
+        pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes))
     os.close(write_end)
     events: list[dict] = []
     buffer = b""
-    deadline = time.monotonic() + request.import_seconds
+    deadline = time.monotonic() + request.limits.import_seconds
     stopped = None
     selector = selectors.DefaultSelector()
     selector.register(read_end, selectors.EVENT_READ)
@@ -106,7 +104,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
             if not chunk:
                 break
             buffer += chunk
-            if len(buffer) > request.output_bytes * 4:
+            if len(buffer) > request.limits.output_bytes * 4:
                 stopped = "flood"
                 break
             *lines, buffer = buffer.split(b"\n")
@@ -117,7 +115,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
                     break
                 events.append(event)
                 if event.get("event") in ("imported", "done", "failed"):
-                    deadline = time.monotonic() + request.probe_seconds
+                    deadline = time.monotonic() + request.limits.probe_seconds
             if stopped:
                 break
     finally:
@@ -149,7 +147,7 @@ def _decode(line: bytes) -> dict | None:
 
 def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
     if stopped == "timeout":
-        limit = request.import_seconds if during == "import" else request.probe_seconds
+        limit = request.limits.import_seconds if during == "import" else request.limits.probe_seconds
         return f"stopped after {limit:g} s without finishing (an endless loop, or far too much work?)"
     if stopped == "flood":
         return "stopped: it wrote far more output than allowed"

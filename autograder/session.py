@@ -32,15 +32,13 @@ class GradingSession:
         self._reference: dict[str, Future[ExerciseRun]] = {}
 
     def _request(self, exercise: str, folder: Path, reference: bool) -> ProbeRequest:
-        limits, thresholds = self.course.limits, self.course.thresholds
+        thresholds = self.course.thresholds
         return ProbeRequest(
             exercise=exercise, module_path=folder / f"{exercise}.py", probes=probe_names(exercise),
-            seed=self.seed, reference=reference,
+            seed=self.seed, reference=reference, limits=self.course.limits,
             params={"convergence_starts": thresholds.convergence_starts,
                     "convergence_epochs": thresholds.convergence_epochs,
-                    "convergence_lr": thresholds.convergence_lr},
-            import_seconds=limits.import_seconds, probe_seconds=limits.probe_seconds,
-            memory_mib=limits.memory_mib, output_bytes=limits.output_bytes)
+                    "convergence_lr": thresholds.convergence_lr})
 
     def reference_request(self, exercise: str) -> ProbeRequest:
         return self._request(exercise, self.solutions, reference=True)

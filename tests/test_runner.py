@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import Limits
 from autograder.probes import probe_names
 from autograder.runner import ProbeRequest, run_probes
 
@@ -18,7 +19,7 @@ def _run(tmp_path: Path, exercise: str, source: str, **limits) -> object:
     module.write_text(textwrap.dedent(source))
     request = ProbeRequest(exercise=exercise, module_path=module, probes=probe_names(exercise), seed=1,
                            params={"convergence_starts": 1, "convergence_epochs": 5, "convergence_lr": 0.01},
-                           **{"import_seconds": 60, "probe_seconds": 5, **limits})
+                           limits=Limits(**{"import_seconds": 60, "probe_seconds": 5, **limits}))
     return run_probes(request)
 
 

@@ -3,31 +3,13 @@ from __future__ import annotations
 
 import math
 
-from autograder.checking import CheckFailed, Observed, field_of, floats
+from autograder.checking import ARRAY, CheckFailed, Observed, check_xor_table, field_of, floats, head, values_of
 
-
-def _array(facts: dict, what: str, dtype: str | None = None, shape: list | None = None) -> list[float]:
-    """Values of an array the student returned, after checking its type, dtype and shape."""
-    if field_of(facts, "type") != "numpy.ndarray":
-        raise CheckFailed(f"{what} should be a numpy array, got {facts['type']}")
-    if dtype and facts.get("dtype") != dtype:
-        raise CheckFailed(f"{what} has dtype {facts.get('dtype')}, expected {dtype}")
-    if shape is not None and facts.get("shape") != shape:
-        raise CheckFailed(f"{what} has shape {tuple(facts.get('shape') or ())}, expected {tuple(shape)}")
-    if facts.get("values") is None:
-        raise CheckFailed(f"{what} does not hold numbers (dtype {facts.get('dtype')})")
-    return floats(facts["values"], what)
 
 
 def test_make_xor_data(observed: Observed):
     """make_xor_data() returns the XOR table as float32 numpy arrays"""
-    student = observed.student("make_xor_data", "make_xor_data()")
-    reference = observed.reference("make_xor_data")
-    for name in ("X", "Y"):
-        expected = reference[name]
-        values = _array(field_of(student, name), f"make_xor_data()'s {name}", expected["dtype"], expected["shape"])
-        if values != expected["values"]:
-            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
+    check_xor_table(observed, ARRAY)
 
 
 def _built_model(observed: Observed) -> dict:
@@ -58,10 +40,10 @@ def test_build_model_forward(observed: Observed):
     if "output" not in student:
         raise CheckFailed(f"build_model()'s weights have shapes {student.get('weight_shapes')}, "
                           f"expected {reference['weight_shapes']}")
-    values = _array(student["output"], "model(x)")
+    values = values_of(student["output"], "model(x)", ARRAY)
     if not observed.close(values, reference["output"]["values"]):
-        raise CheckFailed(f"with the grader's weights, model(x) gave {_head(values)}, "
-                          f"expected {_head(reference['output']['values'])}")
+        raise CheckFailed(f"with the grader's weights, model(x) gave {head(values)}, "
+                          f"expected {head(reference['output']['values'])}")
 
 
 def test_build_model_compiled(observed: Observed):
@@ -134,7 +116,7 @@ def test_predict_values(observed: Observed):
     """predict() returns model.predict(X) thresholded at 0.5"""
     student = field_of(observed.student("predict", "predict(model, X)"), "rows_7")
     expected = observed.reference("predict")["rows_7"]["values"]
-    values = _array(student, "predict(model, X) on 7 random rows")
+    values = values_of(student, "predict(model, X) on 7 random rows", ARRAY)
     if values != expected:
         raise CheckFailed(f"predict(model, X) on 7 random rows gave {values}, expected {expected}")
 
@@ -143,11 +125,8 @@ def test_predict_shape_and_type(observed: Observed):
     """predict() returns a 0/1 numpy array shaped (N, 1) for any N"""
     student = observed.student("predict", "predict(model, X)")
     for rows in (7, 1):
-        values = _array(field_of(student, f"rows_{rows}"), f"predict(model, X) on {rows} rows", shape=[rows, 1])
+        values = values_of(field_of(student, f"rows_{rows}"), f"predict(model, X) on {rows} rows", ARRAY,
+                           shape=[rows, 1])
         if any(v not in (0.0, 1.0) for v in values):
-            raise CheckFailed(f"predict(model, X) returned {_head(values)}: predictions must be 0 or 1")
+            raise CheckFailed(f"predict(model, X) returned {head(values)}: predictions must be 0 or 1")
 
-
-def _head(values: list[float], count: int = 4) -> str:
-    shown = ", ".join(f"{v:.4f}" for v in values[:count])
-    return f"[{shown}{', …' if len(values) > count else ''}]"

@@ -1,29 +1,13 @@
 """Checks for torch_xor. Each docstring is the name the student sees; points and hints are in course.toml."""
 from __future__ import annotations
 
-from autograder.checking import CheckFailed, GraderError, Observed, field_of, floats
-
-
-def _tensor(facts: dict, what: str, dtype: str | None = None, shape: list | None = None) -> list[float]:
-    """Values of a tensor the student returned, after checking its type, dtype and shape."""
-    if field_of(facts, "type") != "Tensor":
-        raise CheckFailed(f"{what} should be a torch.Tensor, got {facts['type']}")
-    if dtype and facts.get("dtype") != dtype:
-        raise CheckFailed(f"{what} has dtype {facts.get('dtype')}, expected {dtype}")
-    if shape is not None and facts.get("shape") != shape:
-        raise CheckFailed(f"{what} has shape {tuple(facts.get('shape') or ())}, expected {tuple(shape)}")
-    return floats(field_of(facts, "values"), what)
+from autograder.checking import (TENSOR, CheckFailed, GraderError, Observed, check_xor_table, field_of, floats,
+                                 head, values_of)
 
 
 def test_make_xor_data(observed: Observed):
     """make_xor_data() returns the XOR table as float32 tensors"""
-    student = observed.student("make_xor_data", "make_xor_data()")
-    reference = observed.reference("make_xor_data")
-    for name in ("X", "Y"):
-        expected = reference[name]
-        values = _tensor(field_of(student, name), f"make_xor_data()'s {name}", expected["dtype"], expected["shape"])
-        if values != expected["values"]:
-            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
+    check_xor_table(observed, TENSOR)
 
 
 def test_fnn_layers(observed: Observed):
@@ -49,7 +33,8 @@ def test_fnn_output_is_probability(observed: Observed):
     """FNN().forward maps (N, 2) to probabilities shaped (N, 1)"""
     student = observed.student("fnn_forward", "FNN().forward(x)")
     rows = field_of(student, "rows")
-    values = _tensor(field_of(student, "output"), f"FNN()(x) for x of shape ({rows}, 2)", shape=[rows, 1])
+    values = values_of(field_of(student, "output"), f"FNN()(x) for x of shape ({rows}, 2)", TENSOR,
+                       shape=[rows, 1])
     outside = [v for v in values if not 0.0 <= v <= 1.0]
     if outside:
         raise CheckFailed(f"FNN()(x) returned {outside[0]:.4g}, which is not a probability in [0, 1]")
@@ -59,10 +44,10 @@ def test_fnn_forward(observed: Observed):
     """FNN().forward applies ReLU on the hidden layer and sigmoid on the output"""
     student = observed.student("fnn_forward", "FNN().forward(x)")
     expected = observed.reference("fnn_forward")["output"]["values"]
-    values = _tensor(field_of(student, "output"), "FNN()(x)")
+    values = values_of(field_of(student, "output"), "FNN()(x)", TENSOR)
     if not observed.close(values, expected):
         raise CheckFailed("with the grader's weights loaded into fc1 and fc2, FNN()(x) gave "
-                          f"{_head(values)}, expected {_head(expected)}")
+                          f"{head(values)}, expected {head(expected)}")
 
 
 def test_count_parameters(observed: Observed):
@@ -122,8 +107,8 @@ def test_train_matches_reference(observed: Observed):
     expected = observed.reference("train_xor")["losses"]
     if verdict:
         raise CheckFailed(f"from the grader's starting weights, your losses match a training loop that {verdict}")
-    raise CheckFailed(f"from the grader's starting weights, {TRAIN_RUNS['train_xor']} gave losses {_head(losses)}, "
-                      f"expected {_head(expected)}")
+    raise CheckFailed(f"from the grader's starting weights, {TRAIN_RUNS['train_xor']} gave losses {head(losses)}, "
+                      f"expected {head(expected)}")
 
 
 def test_train_honours_lr(observed: Observed):
@@ -156,8 +141,8 @@ def test_predict_values(observed: Observed):
     student = observed.student("predict", "predict(model, X)")
     reference = observed.reference("predict")
     expected = reference["result"]
-    values = _tensor(field_of(student, "result"), "predict(model, X) on 9 random rows",
-                     expected["dtype"], reference["model_output_shape"])
+    values = values_of(field_of(student, "result"), "predict(model, X) on 9 random rows", TENSOR,
+                       expected["dtype"], reference["model_output_shape"])
     if values != expected["values"]:
         raise CheckFailed(f"predict(model, X) on 9 random rows gave {values}, expected {expected['values']}")
 
@@ -195,7 +180,3 @@ def test_converges(observed: Observed):
         raise CheckFailed(f"after {observed.thresholds.convergence_epochs} epochs, your FNN did not learn XOR from "
                           f"starts {missed} of {len(reference['starts'])}, where the reference does")
 
-
-def _head(values: list[float], count: int = 4) -> str:
-    shown = ", ".join(f"{v:.4f}" for v in values[:count])
-    return f"[{shown}{', …' if len(values) > count else ''}]"
