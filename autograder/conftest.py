@@ -16,6 +16,7 @@ from autograder.exporters.gradescope import gradescope_results, write_json_atomi
 from autograder.exporters.score_table import score_table
 from autograder.observations import CheckFailed
 from autograder.results import CheckResult, RunResult
+from autograder.sandbox import isolation_level
 from autograder.session import GradingSession
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -61,13 +62,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[result_key] = RunResult(
         course_title=course.title, submission=str(submission), seed=seed,
         exercise_titles={e.id: e.title for e in course.exercises},
-        exercise_possible={e.id: e.max_points for e in course.exercises})
+        exercise_possible={e.id: e.max_points for e in course.exercises}, isolation=isolation_level())
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     result = config.stash[result_key]
+    isolation = ("bubblewrap sandbox" if result.isolation == "bwrap" else
+                 "basic (separate process and limits; install bubblewrap on Linux for a sandbox)")
     return [f"autograder: {result.course_title}",
-            f"autograder: grading {result.submission} with --seed={result.seed}"]
+            f"autograder: grading {result.submission} with --seed={result.seed}",
+            f"autograder: isolation {isolation}"]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -134,6 +138,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = f"{name}\n  {message}\n  Hint: {check.hint}" if check.hint else f"{name}\n  {message}"
         elif call.excinfo.errisinstance(GraderError):
             message = f"the grader could not run this check ({call.excinfo.value}); tell your instructor"
+            report.longrepr = f"{name}\n  {message}"
         else:
             message = f"the check stopped on {call.excinfo.typename}: {call.excinfo.value}"
     item.config.stash[result_key].checks.append(CheckResult(

@@ -43,6 +43,7 @@ class ExerciseRun:
     outcomes: dict[str, ProbeOutcome] = field(default_factory=dict)
     console: str = ""
     seconds: float = 0.0
+    isolation: str = "basic"
 
     def to_json(self) -> dict:
         return {"exercise": self.exercise, "import_error": self.import_error,

@@ -29,6 +29,7 @@ class RunResult:
     seed: int
     exercise_titles: dict[str, str]
     exercise_possible: dict[str, float]
+    isolation: str = "basic"
     checks: list[CheckResult] = field(default_factory=list)
 
     def for_exercise(self, exercise: str) -> list[CheckResult]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .course import Limits
 from .observations import ExerciseRun, ProbeOutcome
+from .sandbox import isolation_level, sandboxed
 
 __all__ = ["ProbeRequest", "run_probes", "PROBES_DIR", "WORKER_FILE"]
 
@@ -81,9 +82,10 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
                    "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
+    command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
+                        readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve()], scratch=Path(workdir))
     process = subprocess.Popen(
-        [sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
-        cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes))
     os.close(write_end)
     events: list[dict] = []
@@ -121,11 +123,17 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
     finally:
         selector.close()
         os.close(read_end)
+        if stopped is None:
+            try:  # the channel closed: let the worker finish exiting, so its exit status is its own
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         _kill_group(process)
-    if stopped is None and process.returncode not in (0, None) and not _finished(events, probes):
-        stopped = f"exit {process.returncode}"
-    elif stopped is None and not _finished(events, probes):
-        stopped = f"exit {process.returncode}"
+    if stopped is None and not _finished(events, probes):
+        code = process.returncode
+        if code is not None and code > 128 and isolation_level() == "bwrap":
+            code = 128 - code  # bubblewrap reports a child killed by signal N as 128 + N
+        stopped = f"exit {code}"
     return events, stopped
 
 
@@ -164,7 +172,7 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
 
 def run_probes(request: ProbeRequest) -> ExerciseRun:
     """Run every probe of `request`, restarting the worker past any probe that kills it."""
-    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path))
+    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path), isolation=isolation_level())
     if not request.module_path.is_file():
         run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
                             "message": f"{request.module_path.name} is missing from the submission"}

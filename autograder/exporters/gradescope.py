@@ -24,6 +24,7 @@ def gradescope_results(result: RunResult, visibility: str = "visible") -> dict:
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "output": f"{result.course_title}: {result.score:g} / {result.possible:g} (seed {result.seed})",
+        "extra_data": {"seed": result.seed, "isolation": result.isolation, "submission": result.submission},
         "tests": [{"name": check.name, "number": f"{check.exercise}.{check.check}",
                    "score": check.score, "max_score": check.possible,
                    "status": "passed" if check.passed else "failed",

@@ -1,0 +1,81 @@
+"""The strongest isolation this machine offers a worker, as a command prefix.
+
+"bwrap": on Linux with bubblewrap, the worker sees only the interpreter, the
+installed packages (read-only), the worker and probe code, the one file under
+test and its own scratch folder; no network; its own pid namespace, so nothing
+it starts outlives it. Run as root, it also becomes an unprivileged user.
+"basic": a fresh `python -I` with a clean environment, resource limits and a
+private working folder (macOS, or Linux without bubblewrap).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+__all__ = ["isolation_level", "sandboxed", "prepare_scratch", "UNPRIVILEGED"]
+
+UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
+_SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache",
+                "/etc/localtime")
+
+
+def _interpreter_dirs() -> list[str]:
+    """Everything the interpreter and the installed packages are read from."""
+    places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+              os.path.dirname(os.path.realpath(sys.executable))}
+    places.update(p for p in (sysconfig.get_paths().get(k) for k in ("stdlib", "purelib", "platlib")) if p)
+    real = sorted({os.path.realpath(p) for p in places if os.path.isdir(p)})
+    return [p for p in real if not any(p != q and p.startswith(q + os.sep) for q in real)]
+
+
+def _bwrap_arguments(readable: list[Path], scratch: Path) -> list[str]:
+    arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for place in _SYSTEM_DIRS:
+        if os.path.islink(place):
+            arguments += ["--symlink", os.readlink(place), place]
+        elif os.path.exists(place):
+            arguments += ["--ro-bind", place, place]
+    for place in _interpreter_dirs():
+        arguments += ["--ro-bind", place, place]
+    for place in readable:
+        arguments += ["--ro-bind", str(place), str(place)]
+    arguments += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    if os.geteuid() == 0:
+        arguments += ["--unshare-user", "--uid", str(UNPRIVILEGED), "--gid", str(UNPRIVILEGED)]
+    return arguments + ["--"]
+
+
+@functools.cache
+def isolation_level() -> str:
+    """'bwrap' when bubblewrap works here, else 'basic'."""
+    if sys.platform != "linux" or shutil.which("bwrap") is None:
+        return "basic"
+    scratch = Path(os.environ.get("TMPDIR", "/tmp"))
+    try:
+        completed = subprocess.run(_bwrap_arguments([], scratch) + [sys.executable, "-I", "-c", "pass"],
+                                   capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "basic"
+    return "bwrap" if completed.returncode == 0 else "basic"
+
+
+def prepare_scratch(scratch: Path) -> None:
+    """Let the unprivileged sandbox user write its scratch folder."""
+    if os.geteuid() == 0 and isolation_level() == "bwrap":
+        for root, dirs, files in os.walk(scratch):
+            os.chown(root, UNPRIVILEGED, UNPRIVILEGED)
+            for name in files:
+                os.chown(os.path.join(root, name), UNPRIVILEGED, UNPRIVILEGED)
+
+
+def sandboxed(command: list[str], readable: list[Path], scratch: Path) -> list[str]:
+    """`command` wrapped in the strongest isolation available."""
+    if isolation_level() == "bwrap":
+        return _bwrap_arguments(readable, scratch) + command
+    return command
