@@ -12,7 +12,8 @@ import pytest
 
 from autograder.checking import GraderError, Observed
 from autograder.course import REPO_ROOT, Course, CourseError, load_course
-from autograder.exporters.gradescope import gradescope_results, write_json_atomically
+from autograder.atomic import write_json_atomically
+from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
 from autograder.observations import CheckFailed
 from autograder.results import CheckResult, RunResult
@@ -26,6 +27,7 @@ HELP_SOLUTIONS = "folder holding the reference solutions (default: solutions/)"
 HELP_SEED = "seed of every experiment of the run (default: [course] seed in course.toml)"
 HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
+HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 
 course_key = pytest.StashKey[Course]()
@@ -41,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results", default=None, help=HELP_RESULTS)
     group.addoption("--course", default=str(REPO_ROOT / "course.toml"), help=HELP_COURSE)
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
+    group.addoption("--record", default=None, help=HELP_RECORD)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -157,8 +160,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if session_key in config.stash:
-        config.stash[session_key].close()
+    if session_key not in config.stash:
+        return
+    grading, result = config.stash[session_key], config.stash[result_key]
     path = config.getoption("--results", default=None)
-    if path and result_key in config.stash:
-        write_json_atomically(gradescope_results(config.stash[result_key]), Path(path))
+    if path:
+        write_json_atomically(gradescope_results(result), Path(path))
+    record = config.getoption("--record", default=None)
+    if record:
+        write_json_atomically({"result": result.to_json(), "observations": grading.student_observations()},
+                              Path(record))
+    grading.close()

@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .exporters.gradescope import write_json_atomically
+from .atomic import write_json_atomically
 from .observations import ExerciseRun
 from .runner import PROBES_DIR, ProbeRequest, run_probes
 

@@ -1,7 +1,7 @@
 """Results are plain data; every output format is an exporter that reads them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 __all__ = ["CheckResult", "RunResult"]
 
@@ -45,3 +45,12 @@ class RunResult:
     @property
     def possible(self) -> float:
         return sum(self.exercise_possible.values())
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "RunResult":
+        fields_ = dict(data)
+        fields_["checks"] = [CheckResult(**check) for check in data.get("checks", [])]
+        return cls(**fields_)

@@ -60,5 +60,10 @@ class GradingSession:
         self.start([exercise])
         return self._reference[exercise].result()
 
+    def student_observations(self) -> dict[str, dict]:
+        """What the submission's workers observed, per exercise, for the record of a batch run."""
+        return {exercise: future.result().to_json() for exercise, future in self._student.items()
+                if future.done() and not future.cancelled() and future.exception() is None}
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

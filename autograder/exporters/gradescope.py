@@ -1,14 +1,9 @@
 """Gradescope's results.json: score, max_score and one entry per check, tagged with its exercise."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from pathlib import Path
-
 from ..results import CheckResult, RunResult
 
-__all__ = ["gradescope_results", "write_json_atomically"]
+__all__ = ["gradescope_results"]
 
 
 def _output(check: CheckResult) -> str:
@@ -32,18 +27,3 @@ def gradescope_results(result: RunResult, visibility: str = "visible") -> dict:
                   for check in result.checks],
     }
 
-
-def write_json_atomically(data: dict, path: Path) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.chmod(temporary, 0o644)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
