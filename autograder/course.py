@@ -29,6 +29,7 @@ class Limits:
     check_seconds: float = 600.0
     memory_mib: int = 6144
     output_bytes: int = 2_000_000
+    processes: int = 512
     parallel_workers: int = 0
 
     @property

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cgroups import WorkerCgroup
 from .course import Limits
 from .observations import ExerciseRun, ProbeOutcome
 from .sandbox import isolation_level, sandboxed
@@ -54,14 +55,16 @@ def _clean_environment(home: str) -> dict[str, str]:
     }
 
 
-def _limit_resources(memory_mib: int, output_bytes: int):
+def _limit_resources(memory_mib: int, output_bytes: int, processes: int, cgroup: WorkerCgroup):
     def apply() -> None:
         import resource
         os.setsid()
+        cgroup.join()
         memory = memory_mib * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (output_bytes, output_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     return apply
 
 
@@ -82,11 +85,13 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
                    "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
+    cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
     command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
                         readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve()], scratch=Path(workdir))
     process = subprocess.Popen(
         command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-        pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes))
+        pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes,
+                                                            request.limits.processes, cgroup))
     os.close(write_end)
     events: list[dict] = []
     buffer = b""
@@ -129,6 +134,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
             except subprocess.TimeoutExpired:
                 pass
         _kill_group(process)
+        cgroup.close()
     if stopped is None and not _finished(events, probes):
         code = process.returncode
         if code is not None and code > 128 and isolation_level() == "bwrap":

@@ -1,11 +1,13 @@
 """The worker boundary: hangs, exits, crashes and floods cost only the probe they happen in."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from autograder.cgroups import WorkerCgroup
 from autograder.course import Limits
 from autograder.probes import probe_names
 from autograder.runner import ProbeRequest, run_probes
@@ -89,3 +91,33 @@ def test_missing_file_is_an_import_error(tmp_path):
                            probes=probe_names("concepts"), seed=1)
     run = run_probes(request)
     assert run.import_error["type"] == "FileNotFoundError"
+
+
+def _process_cap_enforced() -> bool:
+    """Root escapes RLIMIT_NPROC; then only a control group caps processes."""
+    if os.geteuid() != 0:
+        return True
+    probe = WorkerCgroup(1, 1 << 30)
+    try:
+        return probe.active
+    finally:
+        probe.close()
+
+
+@pytest.mark.skipif(not _process_cap_enforced(), reason="root without control groups: no process cap here")
+def test_fork_bomb_hits_the_process_cap(tmp_path):
+    run = _run(tmp_path, "concepts", """
+        import os, time
+        forks = 0
+        try:
+            while forks < 5000:
+                if os.fork() == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                forks += 1
+        except OSError:
+            pass
+        Q1_ANSWER = {"a"}
+        Q1_WHY = str(forks)
+    """, processes=64)
+    assert int(run.outcomes["answers"].value["questions"]["q1"]["why"]) < 64
