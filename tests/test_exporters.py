@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from autograder.exporters.gradescope import gradescope_results, write_json_atomically
+from autograder.atomic import write_json_atomically
+from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
 from autograder.results import CheckResult, RunResult
 
