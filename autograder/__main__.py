@@ -8,6 +8,7 @@ from pathlib import Path
 from .batch import grade_class, rebuild_gradebook
 from .course import DEFAULT_COURSE_FILE, REPO_ROOT, CourseError, load_course
 from .reference import record_reference
+from .sandbox import isolation_level
 from .session import GradingSession
 
 
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.verb == "grade":
             if not args.submissions.is_dir():
                 raise CourseError(f"{args.submissions}: no such folder of submissions")
+            if isolation_level(load_course(args.course).limits.isolation) == "basic":
+                print("warning: grading with basic isolation (separate processes and limits only); "
+                      "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
             results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed,
                                   course_file=args.course)
             print((args.out / "report.md").read_text(encoding="utf-8"))

@@ -65,7 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[result_key] = RunResult(
         course_title=course.title, submission=str(submission), seed=seed,
         exercise_titles={e.id: e.title for e in course.exercises},
-        exercise_possible={e.id: e.max_points for e in course.exercises}, isolation=isolation_level())
+        exercise_possible={e.id: e.max_points for e in course.exercises},
+        isolation=isolation_level(course.limits.isolation))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -30,7 +30,13 @@ class Limits:
     memory_mib: int = 6144
     output_bytes: int = 2_000_000
     processes: int = 512
+    scratch_mib: int = 64
     parallel_workers: int = 0
+    isolation: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ("auto", "basic"):
+            raise CourseError(f"[limits] isolation = {self.isolation!r} should be 'auto' or 'basic'")
 
     @property
     def workers(self) -> int:

@@ -87,7 +87,9 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
     cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
     command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
-                        readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve()], scratch=Path(workdir))
+                        readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve(), Path(request_file)],
+                        scratch=Path(home), scratch_bytes=request.limits.scratch_mib * 1024 * 1024,
+                        level=isolation_level(request.limits.isolation))
     process = subprocess.Popen(
         command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
         pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes,
@@ -137,7 +139,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
         cgroup.close()
     if stopped is None and not _finished(events, probes):
         code = process.returncode
-        if code is not None and code > 128 and isolation_level() == "bwrap":
+        if code is not None and code > 128 and isolation_level(request.limits.isolation) == "bwrap":
             code = 128 - code  # bubblewrap reports a child killed by signal N as 128 + N
         stopped = f"exit {code}"
     return events, stopped
@@ -178,7 +180,8 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
 
 def run_probes(request: ProbeRequest) -> ExerciseRun:
     """Run every probe of `request`, restarting the worker past any probe that kills it."""
-    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path), isolation=isolation_level())
+    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path),
+                      isolation=isolation_level(request.limits.isolation))
     if not request.module_path.is_file():
         run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
                             "message": f"{request.module_path.name} is missing from the submission"}

@@ -2,7 +2,7 @@
 
 "bwrap": on Linux with bubblewrap, the worker sees only the interpreter, the
 installed packages (read-only), the worker and probe code, the one file under
-test and its own scratch folder; no network; its own pid namespace, so nothing
+test and its own scratch folder (a small tmpfs); no network; its own pid namespace, so nothing
 it starts outlives it. Run as root, it also becomes an unprivileged user.
 "basic": a fresh `python -I` with a clean environment, resource limits and a
 private working folder (macOS, or Linux without bubblewrap).
@@ -17,7 +17,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-__all__ = ["isolation_level", "sandboxed", "prepare_scratch", "UNPRIVILEGED"]
+__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED"]
 
 UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache",
@@ -33,7 +33,7 @@ def _interpreter_dirs() -> list[str]:
     return [p for p in real if not any(p != q and p.startswith(q + os.sep) for q in real)]
 
 
-def _bwrap_arguments(readable: list[Path], scratch: Path) -> list[str]:
+def _bwrap_arguments(readable: list[Path], scratch: Path, scratch_bytes: int) -> list[str]:
     arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for place in _SYSTEM_DIRS:
@@ -45,37 +45,33 @@ def _bwrap_arguments(readable: list[Path], scratch: Path) -> list[str]:
         arguments += ["--ro-bind", place, place]
     for place in readable:
         arguments += ["--ro-bind", str(place), str(place)]
-    arguments += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    # The scratch folder is a size-capped tmpfs: nothing written there reaches the disk or the next run.
+    arguments += ["--size", str(scratch_bytes), "--tmpfs", str(scratch), "--chdir", str(scratch)]
     if os.geteuid() == 0:
         arguments += ["--unshare-user", "--uid", str(UNPRIVILEGED), "--gid", str(UNPRIVILEGED)]
     return arguments + ["--"]
 
 
+def isolation_level(requested: str = "auto") -> str:
+    """'bwrap' when it is requested (auto) and bubblewrap works here, else 'basic'."""
+    return "basic" if requested == "basic" else _strongest_available()
+
+
 @functools.cache
-def isolation_level() -> str:
-    """'bwrap' when bubblewrap works here, else 'basic'."""
+def _strongest_available() -> str:
     if sys.platform != "linux" or shutil.which("bwrap") is None:
         return "basic"
     scratch = Path(os.environ.get("TMPDIR", "/tmp"))
     try:
-        completed = subprocess.run(_bwrap_arguments([], scratch) + [sys.executable, "-I", "-c", "pass"],
+        completed = subprocess.run(_bwrap_arguments([], scratch, 1 << 20) + [sys.executable, "-I", "-c", "pass"],
                                    capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return "basic"
     return "bwrap" if completed.returncode == 0 else "basic"
 
 
-def prepare_scratch(scratch: Path) -> None:
-    """Let the unprivileged sandbox user write its scratch folder."""
-    if os.geteuid() == 0 and isolation_level() == "bwrap":
-        for root, dirs, files in os.walk(scratch):
-            os.chown(root, UNPRIVILEGED, UNPRIVILEGED)
-            for name in files:
-                os.chown(os.path.join(root, name), UNPRIVILEGED, UNPRIVILEGED)
-
-
-def sandboxed(command: list[str], readable: list[Path], scratch: Path) -> list[str]:
-    """`command` wrapped in the strongest isolation available."""
-    if isolation_level() == "bwrap":
-        return _bwrap_arguments(readable, scratch) + command
+def sandboxed(command: list[str], readable: list[Path], scratch: Path, scratch_bytes: int, level: str) -> list[str]:
+    """`command` wrapped in isolation `level` (from isolation_level)."""
+    if level == "bwrap":
+        return _bwrap_arguments(readable, scratch, scratch_bytes) + command
     return command

@@ -87,3 +87,18 @@ def test_background_processes_do_not_outlive_the_worker(tmp_path):
 
 def test_worker_runs_as_an_unprivileged_user(tmp_path):
     assert _why(tmp_path, "import os\nRESULT = os.getuid()") == "65534"
+
+
+def test_filling_the_disk_stops_at_the_scratch_size(tmp_path):
+    result = _why(tmp_path, """
+        import os
+        written = 0
+        try:
+            for index in range(400):
+                with open(f"filler-{index}", "wb") as handle:
+                    handle.write(b"0" * (1 << 20))
+                written += 1
+        except OSError as error:
+            RESULT = f"stopped after {written} MiB: {type(error).__name__}"
+    """)
+    assert result.startswith("stopped after") and int(result.split()[2]) <= 64

@@ -1,0 +1,60 @@
+"""Batch grading against one `pytest autograder` run per submission, in the same run.
+
+Grades N copies of the solutions three ways and prints the times and ratios:
+  sequential  N runs of `pytest autograder --submission COPY`, one after another
+  batch       `python -m autograder grade CLASS --out OUT --jobs J` (sandboxed where bubblewrap exists)
+  batch-basic the same with `isolation = "basic"`: the sandbox's overhead is batch / batch-basic
+It also prints the peak memory (max RSS of any one process) of a single grading run.
+
+    python benchmarks/batch_speed.py [--copies 16] [--jobs 2]
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=16)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for index in range(args.copies):
+            shutil.copytree(REPO / "solutions", root / "class" / f"student{index:02d}")
+        basic_course = root / "course-basic.toml"
+        basic_course.write_text((REPO / "course.toml").read_text().replace('isolation = "auto"',
+                                                                           'isolation = "basic"'))
+        pytest_run = [sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider", "--submission"]
+        sequential = sum(timed(pytest_run + [str(root / "class" / f"student{i:02d}")]) for i in range(args.copies))
+        grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs)]
+        batch = timed(grade + ["--out", str(root / "out-sandboxed")])
+        basic = timed(grade + ["--out", str(root / "out-basic"), "--course", str(basic_course)])
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        timed(pytest_run + [str(root / "class" / "student00")])
+        peak_mib = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    print(f"{args.copies} copies of the solutions, --jobs {args.jobs}")
+    print(f"{'sequential pytest autograder runs':<40} {sequential:8.1f} s")
+    print(f"{'batch grade (sandboxed)':<40} {batch:8.1f} s   {sequential / batch:5.2f}x faster")
+    print(f"{'batch grade (basic isolation)':<40} {basic:8.1f} s   {sequential / basic:5.2f}x faster")
+    print(f"{'sandbox overhead (sandboxed / basic)':<40} {batch / basic:8.2f}")
+    print(f"{'peak memory of one process':<40} {peak_mib:8.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
