@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import EXERCISE_FILES, EXERCISES, SOLUTIONS
+from conftest import CORPUS, EXERCISE_FILES, EXERCISES, SOLUTIONS, build_submission
 
 from autograder.course import load_course
 
@@ -62,3 +62,11 @@ def test_seed_option_changes_the_experiments(grade):
     graded = grade(SOLUTIONS, "--seed", "7")
     assert graded.results["score"] == COURSE.max_points
     assert "--seed=7" in graded.stdout
+
+
+def test_shadowing_files_and_hooks_in_the_submission_folder_are_never_loaded(grade, tmp_path):
+    """torch.py, numpy.py, keras.py and a conftest.py beside the student's files change nothing."""
+    case = CORPUS / "hostile" / "shadows_libraries_and_ships_conftest"
+    submission = build_submission(case, tmp_path / "submission")
+    assert (submission / "conftest.py").is_file() and (submission / "torch.py").is_file()
+    assert grade(submission).results["score"] == COURSE.max_points
