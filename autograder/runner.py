@@ -76,8 +76,8 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> tuple[list[dict], str | None]:
-    """Start one worker for `probes`; return its events and why it stopped early, if it did."""
+def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, cgroup: WorkerCgroup):
+    """Write the request, then start the worker; returns the process and the read end of its channel."""
     request_file = os.path.join(workdir, "request.json")
     with open(request_file, "w", encoding="utf-8") as handle:
         json.dump({"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
@@ -85,50 +85,58 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
                    "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
-    cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
+    limits = request.limits
     command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
                         readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve(), Path(request_file)],
-                        scratch=Path(home), scratch_bytes=request.limits.scratch_mib * 1024 * 1024,
-                        level=isolation_level(request.limits.isolation))
-    process = subprocess.Popen(
-        command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-        pass_fds=(write_end,), preexec_fn=_limit_resources(request.limits.memory_mib, request.limits.output_bytes,
-                                                            request.limits.processes, cgroup))
-    os.close(write_end)
+                        scratch=Path(home), scratch_bytes=limits.scratch_mib * 1024 * 1024,
+                        level=isolation_level(limits.isolation))
+    try:
+        process = subprocess.Popen(
+            command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            pass_fds=(write_end,),
+            preexec_fn=_limit_resources(limits.memory_mib, limits.output_bytes, limits.processes, cgroup))
+    finally:
+        os.close(write_end)
+    return process, read_end
+
+
+def _read_events(read_end: int, limits: Limits) -> tuple[list[dict], str | None]:
+    """Events until the channel closes; or why reading stopped: timeout, flood or garbled."""
     events: list[dict] = []
     buffer = b""
-    deadline = time.monotonic() + request.limits.import_seconds
-    stopped = None
-    selector = selectors.DefaultSelector()
-    selector.register(read_end, selectors.EVENT_READ)
-    try:
+    deadline = time.monotonic() + limits.import_seconds
+    with selectors.DefaultSelector() as selector:
+        selector.register(read_end, selectors.EVENT_READ)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                stopped = "timeout"
-                break
+                return events, "timeout"
             if not selector.select(timeout=min(remaining, 1.0)):
                 continue
             chunk = os.read(read_end, 65536)
             if not chunk:
-                break
+                return events, None
             buffer += chunk
-            if len(buffer) > request.limits.output_bytes * 4:
-                stopped = "flood"
-                break
+            if len(buffer) > limits.output_bytes * 4:
+                return events, "flood"
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 event = _decode(line)
                 if event is None:
-                    stopped = "garbled"
-                    break
+                    return events, "garbled"
                 events.append(event)
-                if event.get("event") in ("imported", "done", "failed"):
-                    deadline = time.monotonic() + request.limits.probe_seconds
-            if stopped:
-                break
+                if event["event"] in ("imported", "done", "failed"):
+                    deadline = time.monotonic() + limits.probe_seconds
+
+
+def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> tuple[list[dict], str | None]:
+    """Run one worker for `probes`; return its events and why it stopped early, if it did."""
+    cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
+    process, read_end = _start_worker(request, probes, workdir, log, cgroup)
+    stopped = None
+    try:
+        events, stopped = _read_events(read_end, request.limits)
     finally:
-        selector.close()
         os.close(read_end)
         if stopped is None:
             try:  # the channel closed: let the worker finish exiting, so its exit status is its own
