@@ -35,9 +35,9 @@ def test_fnn_output_is_probability(observed: Observed):
     rows = field_of(student, "rows")
     values = values_of(field_of(student, "output"), f"FNN()(x) for x of shape ({rows}, 2)", TENSOR,
                        shape=[rows, 1])
-    outside = [v for v in values if not 0.0 <= v <= 1.0]
+    outside = [v for v in values if not 0.0 < v < 1.0]  # the grader's small weights never saturate a sigmoid
     if outside:
-        raise CheckFailed(f"FNN()(x) returned {outside[0]:.4g}, which is not a probability in [0, 1]")
+        raise CheckFailed(f"FNN()(x) returned {outside[0]:.4g}: a sigmoid output lies strictly between 0 and 1")
 
 
 def test_fnn_forward(observed: Observed):
@@ -56,7 +56,7 @@ def test_count_parameters(observed: Observed):
     reference = observed.reference("count_parameters")["counts"]
     for label, expected in reference.items():
         got = field_of(student, label)
-        if got.get("type") not in ("int",):
+        if got.get("value") is None:
             raise CheckFailed(f"count_parameters({label}) returned a {got.get('type')}, expected an int")
         if got.get("value") != expected["value"]:
             raise CheckFailed(f"count_parameters({label}) returned {got.get('value')}, expected {expected['value']}")

@@ -7,6 +7,7 @@ own, so one broken function costs only its own checks.
 """
 from __future__ import annotations
 
+import numbers
 from types import SimpleNamespace
 
 import torch
@@ -207,16 +208,9 @@ def probe_count_parameters(student, context: SimpleNamespace) -> dict:
     counts = {}
     for label, module in _counting_cases().items():
         result = student.count_parameters(module)
-        counts[label] = {"type": type(result).__name__,
-                         "value": int(result) if isinstance(result, int) or _is_integral(result) else None}
+        integral = isinstance(result, numbers.Integral) and not isinstance(result, bool)  # int or a numpy integer
+        counts[label] = {"type": type(result).__name__, "value": int(result) if integral else None}
     return {"counts": counts}
-
-
-def _is_integral(value) -> bool:
-    try:
-        return float(value) == int(value)
-    except Exception:
-        return False
 
 
 def probe_train_xor(student, context: SimpleNamespace) -> dict:

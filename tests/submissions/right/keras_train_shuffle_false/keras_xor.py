@@ -29,8 +29,7 @@ def build_model(learning_rate: float = 0.01) -> keras.Model:
         keras.layers.Dense(1, activation="sigmoid"),
     ])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True),  # MISTAKE: the output is a probability, not a logit
-                  metrics=["accuracy"])
+                  loss="binary_crossentropy", metrics=["accuracy"])
     return model
     ### END SOLUTION
 
@@ -39,7 +38,7 @@ def train(model: keras.Model, X: np.ndarray, Y: np.ndarray,
           epochs: int = 1000) -> keras.callbacks.History:
     """Fit `model` on the full batch for `epochs` epochs without console output."""
     ### BEGIN SOLUTION
-    return model.fit(X, Y, epochs=epochs, verbose=0)
+    return model.fit(X, Y, epochs=epochs, verbose=0, shuffle=False)  # VARIANT: no shuffling
     ### END SOLUTION
 
 
