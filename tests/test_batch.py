@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISE_FILES, EXERCISES, REPO, SOLUTIONS
+from submission_tools import EXERCISE_FILES, EXERCISES, REPO, SOLUTIONS
 
 from autograder.batch import grade_class, rebuild_gradebook
 from autograder.course import load_course

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import build_submission, corpus_cases, expectation
+from submission_tools import build_submission, corpus_cases, expectation
 
 from autograder.batch import grade_class
 from autograder.course import load_course

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import CORPUS, EXERCISE_FILES, EXERCISES, SOLUTIONS, build_submission
+from submission_tools import CORPUS, EXERCISE_FILES, EXERCISES, SOLUTIONS, build_submission
 
 from autograder.course import load_course
 
