@@ -100,8 +100,9 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
     return process, read_end
 
 
-def _read_events(read_end: int, limits: Limits) -> tuple[list[dict], str | None]:
-    """Events until the channel closes; or why reading stopped: timeout, flood or garbled."""
+def _read_events(read_end: int, limits: Limits, probes: list[str]) -> tuple[list[dict], str | None]:
+    """Events until every probe has reported or the channel closes; or why reading stopped:
+    timeout, flood or garbled. (A child the worker started may hold the channel open.)"""
     events: list[dict] = []
     buffer = b""
     deadline = time.monotonic() + limits.import_seconds
@@ -127,6 +128,8 @@ def _read_events(read_end: int, limits: Limits) -> tuple[list[dict], str | None]
                 events.append(event)
                 if event["event"] in ("imported", "done", "failed"):
                     deadline = time.monotonic() + limits.probe_seconds
+                if _finished(events, probes):
+                    return events, None
 
 
 def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> tuple[list[dict], str | None]:
@@ -135,7 +138,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
     process, read_end = _start_worker(request, probes, workdir, log, cgroup)
     stopped = None
     try:
-        events, stopped = _read_events(read_end, request.limits)
+        events, stopped = _read_events(read_end, request.limits, probes)
     finally:
         os.close(read_end)
         if stopped is None:
@@ -212,9 +215,7 @@ def run_probes(request: ProbeRequest) -> ExerciseRun:
                         run.outcomes[event["probe"]] = ProbeOutcome.from_event(event)
                         pending.remove(event["probe"])
                         current = None
-                if run.import_error is not None:
-                    break
-                if not stopped:
+                if run.import_error is not None or not pending or not stopped:
                     break
                 if current is None or current not in pending:
                     if not any(e["event"] == "imported" for e in events):

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 __all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED"]
@@ -61,12 +62,14 @@ def isolation_level(requested: str = "auto") -> str:
 def _strongest_available() -> str:
     if sys.platform != "linux" or shutil.which("bwrap") is None:
         return "basic"
-    scratch = Path(os.environ.get("TMPDIR", "/tmp"))
-    try:
-        completed = subprocess.run(_bwrap_arguments([], scratch, 1 << 20) + [sys.executable, "-I", "-c", "pass"],
-                                   capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "basic"
+    with tempfile.TemporaryDirectory(prefix="autograder-sandbox-check-") as scratch:
+        # A folder of its own, as a worker has: a tmpfs over all of /tmp would hide an interpreter installed there.
+        try:
+            completed = subprocess.run(
+                _bwrap_arguments([], Path(scratch), 1 << 20) + [sys.executable, "-I", "-c", "pass"],
+                capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return "basic"
     return "bwrap" if completed.returncode == 0 else "basic"
 
 
