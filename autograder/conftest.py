@@ -1,7 +1,7 @@
 """`pytest autograder`: the grader as a pytest plugin.
 
 Collects autograder/checks/<id>.py for every exercise in course.toml, starts the
-workers as soon as collection ends, turns CheckFailed into a short message with
+workers as collection begins, turns CheckFailed into a short message with
 its hint, prints the score table and writes results.json on request.
 """
 from __future__ import annotations

@@ -5,7 +5,6 @@ so a typo in course.toml cannot silently change a grade.
 """
 from __future__ import annotations
 
-import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -31,16 +30,11 @@ class Limits:
     output_bytes: int = 2_000_000
     processes: int = 512
     scratch_mib: int = 64
-    parallel_workers: int = 0
     isolation: str = "auto"
 
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", "basic"):
             raise CourseError(f"[limits] isolation = {self.isolation!r} should be 'auto' or 'basic'")
-
-    @property
-    def workers(self) -> int:
-        return self.parallel_workers or (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
