@@ -60,7 +60,8 @@ def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunRes
     result = RunResult(course_title=course.title, submission=name, seed=seed,
                        exercise_titles={e.id: e.title for e in course.exercises},
                        exercise_possible={e.id: e.max_points for e in course.exercises})
-    result.checks = [CheckResult(e.id, c.id, c.id, c.points, False, why) for e in course.exercises for c in e.checks]
+    result.checks = [CheckResult(e.id, c.id, c.id, c.points, False, why, hidden=c.hidden)
+                     for e in course.exercises for c in e.checks]
     return result
 
 
@@ -92,7 +93,7 @@ def grade_submission(submission: Submission, out: Path, course: Course, course_f
     result.submission = submission.name
     target = out / submission.name
     write_text_atomically(target / "feedback.md", feedback_markdown(result, submission.refused, submission.ignored))
-    gradescope = gradescope_results(result)
+    gradescope = gradescope_results(result, course.gradescope)
     gradescope["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
     write_json_atomically(gradescope, target / "results.json")
     record = {"fingerprint": fingerprint, "result": result.to_json(), "observations": observations,

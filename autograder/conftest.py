@@ -6,6 +6,7 @@ its hint, prints the score table and writes results.json on request.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ HELP_SEED = "seed of every experiment of the run (default: [course] seed in cour
 HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
 HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
+HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 
 course_key = pytest.StashKey[Course]()
@@ -44,6 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--course", default=str(REPO_ROOT / "course.toml"), help=HELP_COURSE)
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
     group.addoption("--record", default=None, help=HELP_RECORD)
+    group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,6 +57,13 @@ def pytest_configure(config: pytest.Config) -> None:
     submission = Path(config.getoption("--submission"))
     if not submission.is_dir():
         raise pytest.UsageError(f"--submission {submission}: no such folder")
+    chosen = config.getoption("--exercise")
+    if chosen:
+        unknown = sorted(set(chosen) - {e.id for e in course.exercises})
+        if unknown:
+            raise pytest.UsageError(f"--exercise {unknown[0]}: course.toml has no such exercise "
+                                    f"(it has {', '.join(e.id for e in course.exercises)})")
+        course = dataclasses.replace(course, exercises=tuple(e for e in course.exercises if e.id in chosen))
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
@@ -123,7 +133,7 @@ def observed(request: pytest.FixtureRequest) -> Observed:
     """The student's and the reference's observations for this check's exercise."""
     exercise = Path(request.node.fspath).stem
     grading = request.config.stash[session_key]
-    return Observed(grading.student(exercise), grading.reference(exercise),
+    return Observed(grading.student(exercise), lambda: grading.reference(exercise),
                     request.config.stash[course_key].thresholds)
 
 
@@ -147,7 +157,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             message = f"the check stopped on {call.excinfo.typename}: {call.excinfo.value}"
     item.config.stash[result_key].checks.append(CheckResult(
         exercise=_exercise_of(item), check=check.id, name=name, possible=check.points,
-        passed=report.passed, message=message, hint=check.hint if not report.passed else ""))
+        passed=report.passed, message=message, hint=check.hint if not report.passed else "", hidden=check.hidden))
     return report
 
 
@@ -166,7 +176,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     grading, result = config.stash[session_key], config.stash[result_key]
     path = config.getoption("--results", default=None)
     if path:
-        write_json_atomically(gradescope_results(result), Path(path))
+        write_json_atomically(gradescope_results(result, config.stash[course_key].gradescope), Path(path))
     record = config.getoption("--record", default=None)
     if record:
         write_json_atomically({"result": result.to_json(), "observations": grading.student_observations()},

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Thresholds",
+__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Thresholds", "Gradescope",
            "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +49,30 @@ class Thresholds:
     why_min_words: int = 5
 
 
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass(frozen=True)
+class Gradescope:
+    """What students see on Gradescope: public checks, hidden checks, and the grader's console output."""
+    visibility: str = "visible"
+    hidden_visibility: str = "after_published"
+    stdout_visibility: str = "hidden"
+
+    def __post_init__(self) -> None:
+        for name in ("visibility", "hidden_visibility", "stdout_visibility"):
+            if getattr(self, name) not in GRADESCOPE_VISIBILITIES:
+                raise CourseError(f"[gradescope] {name} = {getattr(self, name)!r} should be one of "
+                                  f"{', '.join(GRADESCOPE_VISIBILITIES)}")
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
     points: float
     hint: str = ""
+    # Hidden checks run only when the instructor grades: never in the student release.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,7 @@ class Course:
     thresholds: Thresholds
     exercises: tuple[Exercise, ...]
     path: Path
+    gradescope: Gradescope = Gradescope()
 
     @property
     def max_points(self) -> float:
@@ -135,6 +155,7 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
 class _CheckFields:
     points: float = 0.0
     hint: str = ""
+    hidden: bool = False
 
 
 def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
@@ -146,7 +167,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         raise CourseError(f"{path}: course file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise CourseError(f"{path}: not valid TOML: {error}") from None
-    unknown = set(data) - {"course", "limits", "thresholds", "exercises"}
+    unknown = set(data) - {"course", "limits", "thresholds", "gradescope", "exercises"}
     if unknown:
         raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r}")
     head = data.get("course", {})
@@ -168,4 +189,5 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         thresholds=_typed(Thresholds, data.get("thresholds", {}), f"{path} [thresholds]"),
         exercises=exercises,
         path=path,
+        gradescope=_typed(Gradescope, data.get("gradescope", {}), f"{path} [gradescope]"),
     )

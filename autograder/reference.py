@@ -4,7 +4,9 @@ Live, the probes run on solutions/ in their own worker. Recorded, they are read
 from autograder/reference/<exercise>.json, written by `python -m autograder
 snapshot` for the course seed. A recording is used only while its fingerprint
 (probe code, solution code, seed and probe parameters) still matches, so it can
-never silently go stale; tests/ also re-runs the solutions and compares.
+never silently go stale; tests/ also re-runs the solutions and compares. The
+student release has recordings but no solutions: there the recorded digest of
+the solution file stands in for the file.
 """
 from __future__ import annotations
 
@@ -16,15 +18,21 @@ from .atomic import write_json_atomically
 from .observations import ExerciseRun
 from .runner import PROBES_DIR, ProbeRequest, run_probes
 
-__all__ = ["SNAPSHOT_DIR", "fingerprint", "recorded_reference", "reference_run", "record_reference"]
+__all__ = ["SNAPSHOT_DIR", "fingerprint", "solution_digest", "recorded_reference", "reference_run", "record_reference"]
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "reference"
 
 
-def fingerprint(request: ProbeRequest) -> str:
+def solution_digest(request: ProbeRequest) -> str | None:
+    """The sha256 of the solution file, or None where there is none (the student release)."""
+    path = request.module_path
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def fingerprint(request: ProbeRequest, solution_sha256: str | None) -> str:
     digest = hashlib.sha256()
     digest.update((PROBES_DIR / f"{request.exercise}.py").read_bytes())
-    digest.update(request.module_path.read_bytes() if request.module_path.is_file() else b"<no solution>")
+    digest.update((solution_sha256 or "<no solution>").encode())
     digest.update(json.dumps({"seed": request.seed, "params": request.params,
                               "probes": list(request.probes)}, sort_keys=True).encode())
     return digest.hexdigest()
@@ -41,7 +49,10 @@ def recorded_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR)
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("fingerprint") != fingerprint(request):
+    # Without a solution file (the student release) the recorded digest stands in for it;
+    # the probe code, seed and parameters must still match.
+    digest = solution_digest(request) or data.get("solution_sha256")
+    if data.get("fingerprint") != fingerprint(request, digest):
         return None
     return ExerciseRun.from_json(data["run"], module_path=str(request.module_path))
 
@@ -74,5 +85,7 @@ def record_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -
         raise RuntimeError(f"the reference {request.exercise} failed ({run.import_error or failed}): "
                            "not recording it")
     path = snapshot_path(request.exercise, snapshot_dir)
-    write_json_atomically({"fingerprint": fingerprint(request), "seed": request.seed, "run": run.to_json()}, path)
+    digest = solution_digest(request)
+    write_json_atomically({"fingerprint": fingerprint(request, digest), "solution_sha256": digest,
+                           "seed": request.seed, "run": run.to_json()}, path)
     return path

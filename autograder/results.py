@@ -15,6 +15,7 @@ class CheckResult:
     passed: bool
     message: str = ""
     hint: str = ""
+    hidden: bool = False  # run only when the instructor grades (course.toml `hidden = true`)
 
     @property
     def score(self) -> float:

@@ -38,6 +38,13 @@ Question 3. What does model.parameters() return in PyTorch?
 """
 
 ### BEGIN SOLUTION
+# TODO: answer each question: a set of letters, and why in your own words.
+# PROMPT: Q1_ANSWER: set[str] = set()
+# PROMPT: Q1_WHY = ""
+# PROMPT: Q2_ANSWER: set[str] = set()
+# PROMPT: Q2_WHY = ""
+# PROMPT: Q3_ANSWER: set[str] = set()
+# PROMPT: Q3_WHY = ""
 Q1_ANSWER = {"a", "b", "d"}
 Q1_WHY = ("An eager graph is rebuilt on every run, so models can use normal Python "
           "control flow and be debugged with print and pdb, which makes trying ideas quick.")

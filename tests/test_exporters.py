@@ -14,7 +14,7 @@ def _result() -> RunResult:
                        exercise_titles={"a": "Alpha", "b": "Beta"}, exercise_possible={"a": 5.0, "b": 2.0})
     result.checks += [CheckResult("a", "one", "one works", 3.0, True),
                       CheckResult("a", "two", "two works", 2.0, False, "two broke", "look at two"),
-                      CheckResult("b", "three", "three works", 2.0, True)]
+                      CheckResult("b", "three", "three works", 2.0, True, hidden=True)]
     return result
 
 
@@ -32,6 +32,7 @@ def test_gradescope_results_follow_the_schema():
     assert failed == {"name": "two works", "number": "a.two", "score": 0.0, "max_score": 2.0, "status": "failed",
                       "output": "two broke\nHint: look at two", "visibility": "visible", "tags": ["a"]}
     assert data["tests"][0]["output"] == "Passed."
+    assert data["tests"][2]["visibility"] == "after_published"  # a hidden check, course.toml's default
 
 
 def test_json_is_written_whole_or_not_at_all(tmp_path):

@@ -1,7 +1,9 @@
 """Checks for concepts. Each docstring is the name the student sees; points and hints are in course.toml.
 
 Answers are graded by their letters, not their container: {"a", "b"}, ["A", "B"]
-and "a, b" are the same answer.
+and "a, b" are the same answer. The student release checks an answer's form
+only; whether it is right (test_qN_answer, hidden in course.toml) is graded by
+the instructor, whose grader alone holds the key.
 """
 from __future__ import annotations
 
@@ -24,35 +26,59 @@ def letters(answer: dict, name: str) -> set[str]:
     return chosen
 
 
-def _question(observed: Observed, number: int) -> tuple[dict, dict]:
+# The option letters each question offers (its text is in exercises/concepts.py).
+OPTIONS = {1: "abcde", 2: "abcde", 3: "abcdef"}
+
+
+def _student_answer(observed: Observed, number: int) -> dict:
     student = field_of(observed.student("answers", "concepts.py"), "questions")
-    reference = observed.reference("answers")["questions"][f"q{number}"]
-    return student.get(f"q{number}", {}), reference
+    return student.get(f"q{number}", {})
 
 
-def _answer(observed: Observed, number: int) -> None:
+def _chosen(observed: Observed, number: int) -> set[str]:
+    """The letters the student chose, after checking the answer is there and well formed."""
     name = f"Q{number}_ANSWER"
-    student, reference = _question(observed, number)
+    student = _student_answer(observed, number)
     if "answer" not in student:
         raise CheckFailed(f"{name} is not defined in concepts.py")
     chosen = letters(student["answer"], name)
     if not chosen:
         raise CheckFailed(f"{name} is still empty: choose every option that is true")
-    if chosen != letters(reference["answer"], name):
+    unknown = sorted(chosen - set(OPTIONS[number]))
+    if unknown:
+        raise CheckFailed(f"{name} chooses {unknown}, which question {number} does not offer "
+                          f"(its options are {', '.join(OPTIONS[number])})")
+    return chosen
+
+
+def _answer_form(observed: Observed, number: int) -> None:
+    _chosen(observed, number)
+
+
+def _answer(observed: Observed, number: int) -> None:
+    """Hidden: compares with the recorded key, which only the instructor's grader holds."""
+    name = f"Q{number}_ANSWER"
+    chosen = _chosen(observed, number)
+    key = observed.reference("answers")["questions"][f"q{number}"]["answer"]
+    if chosen != letters(key, name):
         raise CheckFailed(f"{name} = {sorted(chosen)} is not the right selection: "
                           "every true option, and no false one, must be chosen")
 
 
 def _why(observed: Observed, number: int) -> None:
     name = f"Q{number}_WHY"
-    student, _ = _question(observed, number)
-    text = student.get("why")
+    text = _student_answer(observed, number).get("why")
     if not isinstance(text, str):
         raise CheckFailed(f"{name} should be a string of one to three sentences")
     words = len(text.split())
     needed = observed.thresholds.why_min_words
     if words < needed:
         raise CheckFailed(f"{name} has {words} words: explain your answer in at least {needed}")
+
+
+def test_q1_answer_form(observed: Observed):
+    """Q1: an answer made of the question's option letters"""
+    _answer_form(observed, 1)
 
 
 def test_q1_answer(observed: Observed):
@@ -65,6 +91,11 @@ def test_q1_why(observed: Observed):
     _why(observed, 1)
 
 
+def test_q2_answer_form(observed: Observed):
+    """Q2: an answer made of the question's option letters"""
+    _answer_form(observed, 2)
+
+
 def test_q2_answer(observed: Observed):
     """Q2: when to choose TensorFlow over PyTorch"""
     _answer(observed, 2)
@@ -73,6 +104,11 @@ def test_q2_answer(observed: Observed):
 def test_q2_why(observed: Observed):
     """Q2: the reason, in your own words"""
     _why(observed, 2)
+
+
+def test_q3_answer_form(observed: Observed):
+    """Q3: an answer made of the question's option letters"""
+    _answer_form(observed, 3)
 
 
 def test_q3_answer(observed: Observed):

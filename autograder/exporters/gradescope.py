@@ -1,6 +1,7 @@
 """Gradescope's results.json: score, max_score and one entry per check, tagged with its exercise."""
 from __future__ import annotations
 
+from ..course import Gradescope
 from ..results import CheckResult, RunResult
 
 __all__ = ["gradescope_results"]
@@ -12,18 +13,20 @@ def _output(check: CheckResult) -> str:
     return check.message + (f"\nHint: {check.hint}" if check.hint else "")
 
 
-def gradescope_results(result: RunResult, visibility: str = "visible") -> dict:
+def gradescope_results(result: RunResult, settings: Gradescope = Gradescope()) -> dict:
+    """Hidden checks get `settings.hidden_visibility`, so students never see them before it allows."""
     return {
         "score": result.score,
         "max_score": result.possible,
-        "visibility": visibility,
-        "stdout_visibility": "hidden",
+        "visibility": settings.visibility,
+        "stdout_visibility": settings.stdout_visibility,
         "output": f"{result.course_title}: {result.score:g} / {result.possible:g} (seed {result.seed})",
         "extra_data": {"seed": result.seed, "isolation": result.isolation, "submission": result.submission},
         "tests": [{"name": check.name, "number": f"{check.exercise}.{check.check}",
                    "score": check.score, "max_score": check.possible,
                    "status": "passed" if check.passed else "failed",
-                   "output": _output(check), "visibility": visibility, "tags": [check.exercise]}
+                   "output": _output(check), "tags": [check.exercise],
+                   "visibility": settings.hidden_visibility if check.hidden else settings.visibility}
                   for check in result.checks],
     }
 
