@@ -15,9 +15,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-__all__ = ["Submission", "collect", "MAX_FILE_BYTES"]
+from .submit import MAX_FILE_BYTES  # one limit for what a student may pack and what intake accepts
 
-MAX_FILE_BYTES = 512 * 1024
+__all__ = ["Submission", "collect", "MAX_FILE_BYTES"]
 
 
 @dataclass

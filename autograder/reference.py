@@ -5,33 +5,48 @@ from autograder/reference/<exercise>.json, written by `python -m autograder
 snapshot` for the course seed. A recording is used only while its fingerprint
 (probe code, solution code, seed and probe parameters) still matches, so it can
 never silently go stale; tests/ also re-runs the solutions and compares. The
-student release has recordings but no solutions: there the recorded digest of
-the solution file stands in for the file.
+student release has recordings but neither the solutions nor the probes'
+reference-only sections: there the recorded digest of that code stands in for it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from .atomic import write_json_atomically
 from .observations import ExerciseRun
 from .runner import PROBES_DIR, ProbeRequest, run_probes
 
-__all__ = ["SNAPSHOT_DIR", "fingerprint", "solution_digest", "recorded_reference", "reference_run", "record_reference"]
+__all__ = ["SNAPSHOT_DIR", "fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run", "record_reference"]
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "reference"
 
 
+REFERENCE_ONLY = re.compile(r"^### BEGIN REFERENCE ONLY$.*?^### END REFERENCE ONLY$\n?", re.M | re.S)
+
+
+def public_probe_source(source: str) -> str:
+    """A probe module without its reference-only sections: what the student release ships."""
+    return REFERENCE_ONLY.sub("", source)
+
+
 def solution_digest(request: ProbeRequest) -> str | None:
-    """The sha256 of the solution file, or None where there is none (the student release)."""
+    """The sha256 of the reference side's own code: the solution file and the probe's
+    reference-only sections. None where there is no solution file (the student release)."""
     path = request.module_path
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    if not path.is_file():
+        return None
+    probe = (PROBES_DIR / f"{request.exercise}.py").read_text(encoding="utf-8")
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update("".join(m.group(0) for m in REFERENCE_ONLY.finditer(probe)).encode())
+    return digest.hexdigest()
 
 
 def fingerprint(request: ProbeRequest, solution_sha256: str | None) -> str:
     digest = hashlib.sha256()
-    digest.update((PROBES_DIR / f"{request.exercise}.py").read_bytes())
+    digest.update(public_probe_source((PROBES_DIR / f"{request.exercise}.py").read_text(encoding="utf-8")).encode())
     digest.update((solution_sha256 or "<no solution>").encode())
     digest.update(json.dumps({"seed": request.seed, "params": request.params,
                               "probes": list(request.probes)}, sort_keys=True).encode())
@@ -68,6 +83,11 @@ def reference_run(request: ProbeRequest, cache_dir: Path | None = None) -> Exerc
         recorded = recorded_reference(request, cache_dir / f"seed-{request.seed}")
     if recorded is not None:
         return recorded
+    if not request.module_path.is_file():  # the student release: recordings only, for the course seed
+        return ExerciseRun(request.exercise, str(request.module_path), import_error={
+            "type": "MissingReference",
+            "message": f"this copy of the grader has no reference data for seed {request.seed}; "
+                       "grade without --seed (the course seed)"})
     if cache_dir is None:
         return run_probes(request)
     try:

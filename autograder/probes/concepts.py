@@ -38,3 +38,5 @@ def probe_answers(student, context: SimpleNamespace) -> dict:
 
 
 PROBES = {"answers": probe_answers}
+# The reference's answers are the key: the student release never carries them.
+KEY_PROBES = ("answers",)

@@ -116,7 +116,9 @@ def losses_facts(losses) -> dict:
     return facts
 
 
-# ---- reference-only diagnostics: known mistakes, replayed by the probe's own code ----
+### BEGIN REFERENCE ONLY
+# Known mistakes, replayed by the probe's own code when it runs on the solutions:
+# the release has recordings instead, so this section is left out of it.
 
 def _replay(weights: dict, X, Y, epochs: int, lr: float, mistake: str | None) -> dict:
     model = ProbeNet()
@@ -141,6 +143,7 @@ def _replay(weights: dict, X, Y, epochs: int, lr: float, mistake: str | None) ->
 
 MISTAKES = ("never clears the gradients", "uses SGD instead of Adam", "uses MSELoss instead of BCELoss",
             "ignores lr (always 0.01)", "creates the optimizer inside the loop")
+### END REFERENCE ONLY
 
 
 def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: int, lr: float, xor: bool) -> dict:
