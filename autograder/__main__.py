@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, CourseError, load_course
-from .stubs import StubError, generate_stubs, stale_stubs
 from .submit import SubmitError, pack_submission, quick_check, submission_name
 from .verdict import RECORD_NAME, verdict
 
@@ -33,6 +32,7 @@ def snapshot(course_file: Path, solutions: Path) -> list[Path]:
 
 def write_stubs(course: Course, check_only: bool) -> int:
     """Regenerate exercises/ from solutions/, or (check_only) say which stubs are stale."""
+    from .stubs import generate_stubs, stale_stubs
     names = [e.id for e in course.exercises]
     if check_only:
         stale = stale_stubs(SOLUTIONS_DIR, REPO_ROOT / "exercises", names)
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _run(args)
-    except (CourseError, StubError, SubmitError, RuntimeError) as error:
+    except (CourseError, SubmitError, ValueError, RuntimeError) as error:  # StubError is a ValueError
         print(f"error: {error}", file=sys.stderr)
         return 1
 

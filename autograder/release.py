@@ -26,7 +26,7 @@ __all__ = ["write_release", "INSTRUCTOR_ONLY"]
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 # Modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
-INSTRUCTOR_ONLY = {"batch.py", "intake.py", "release.py", "nbgrader_course.py", "gradescope_package.py",
+INSTRUCTOR_ONLY = {"batch.py", "intake.py", "release.py", "stubs.py", "nbgrader_course.py", "gradescope_package.py",
                    "exporters/class_report.py", "exporters/gradebook.py", "exporters/feedback.py"}
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 

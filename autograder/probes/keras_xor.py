@@ -49,8 +49,7 @@ def probe_model(seed: int, balance_on: np.ndarray | None = None) -> keras.Model:
     With `balance_on`, the output bias splits those rows at the widest gap between
     their middle logits, so constant predictions cannot pass and no output is 0.5.
     """
-    model = keras.Sequential([keras.Input(shape=(2,)),
-                              keras.layers.Dense(4, activation="relu"),
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(4, activation="relu"),
                               keras.layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy",
                   metrics=["accuracy"], run_eagerly=True)

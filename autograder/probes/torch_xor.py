@@ -27,8 +27,7 @@ class ProbeNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(2, 4)
-        self.fc2 = nn.Linear(4, 1)
+        self.fc1, self.fc2 = nn.Linear(2, 4), nn.Linear(4, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x))))
@@ -158,8 +157,10 @@ def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: i
     returned = student.train(model, X, Y, epochs=epochs, lr=lr)
     facts = losses_facts(returned)
     facts.update(epochs=epochs, lr=lr, weights_before=before, weights=flat_weights(model))
+### BEGIN REFERENCE ONLY
     if context.reference:
         facts["mistakes"] = {m: _replay(weights, X, Y, epochs, lr, m) for m in MISTAKES}
+### END REFERENCE ONLY
     return facts
 
 
