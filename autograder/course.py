@@ -34,7 +34,7 @@ class Limits:
 
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", "basic"):
-            raise CourseError(f"[limits] isolation = {self.isolation!r} should be 'auto' or 'basic'")
+            raise CourseError(f"isolation = {self.isolation!r} should be 'auto' or 'basic'")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Gradescope:
     def __post_init__(self) -> None:
         for name in ("visibility", "hidden_visibility", "stdout_visibility"):
             if getattr(self, name) not in GRADESCOPE_VISIBILITIES:
-                raise CourseError(f"[gradescope] {name} = {getattr(self, name)!r} should be one of "
+                raise CourseError(f"{name} = {getattr(self, name)!r} should be one of "
                                   f"{', '.join(GRADESCOPE_VISIBILITIES)}")
 
 
@@ -130,7 +130,10 @@ def _typed(cls: type, table: dict[str, Any], where: str) -> Any:
         if isinstance(value, (int, float)) and value < 0:
             raise CourseError(f"{where}: {key} = {value!r} must not be negative")
         values[key] = value
-    return cls(**values)
+    try:
+        return cls(**values)
+    except CourseError as error:  # a value the dataclass itself refused: name the file and table too
+        raise CourseError(f"{where}: {error}") from None
 
 
 def _exercise(table: dict[str, Any], where: str) -> Exercise:

@@ -61,6 +61,8 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
     ('[[exercises]]\nid = "x"\n[exercises.checks.a]\nhint = "h"\n', "needs points"),
     ('[[exercises]]\nid = "x"\n[exercises.checks.a]\npoints = 1\npoint = 2\n', "unknown key 'point'"),
     ("[course\n", "not valid TOML"),
+    (BASE + "hidden = 'yes'\n", "hidden = 'yes' should be a bool"),
+    ('[gradescope]\nvisibility = "sometimes"\n' + BASE, "visibility = 'sometimes' should be one of"),
 ])
 def test_bad_course_file_names_the_problem(tmp_path, text, says):
     with pytest.raises(CourseError, match=None) as raised:
@@ -77,3 +79,9 @@ def test_missing_course_file(tmp_path):
 def test_integers_are_accepted_where_floats_are_expected(tmp_path):
     course = load_course(_write(tmp_path, BASE + "[limits]\nprobe_seconds = 5\n"))
     assert course.limits.probe_seconds == 5.0 and course.exercises[0].max_points == 2
+
+
+def test_hidden_checks_and_gradescope_visibility_are_read():
+    hidden = {(e.id, c.id) for e in COURSE.exercises for c in e.checks if c.hidden}
+    assert ("concepts", "q1_answer") in hidden and ("concepts", "q1_answer_form") not in hidden
+    assert COURSE.gradescope.hidden_visibility == "after_published"
