@@ -33,6 +33,7 @@ def test_gradescope_results_follow_the_schema():
                       "output": "two broke\nHint: look at two", "visibility": "visible", "tags": ["a"]}
     assert data["tests"][0]["output"] == "Passed."
     assert data["tests"][2]["visibility"] == "after_published"  # a hidden check, course.toml's default
+    assert "3 / 5 on the checks shown now" in data["output"]  # the hidden check's 2 points stay unsaid
 
 
 def test_json_is_written_whole_or_not_at_all(tmp_path):

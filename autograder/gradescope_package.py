@@ -1,0 +1,252 @@
+"""Gradescope's autograder zip, and what runs inside it for every upload.
+
+The zip holds the grader (probes, checks with the hidden ones, the recorded
+reference), course.toml and pyproject.toml, beside Gradescope's two entry
+points: setup.sh installs the pinned dependencies once, when Gradescope builds
+the image; run_autograder grades /autograder/submission through the batch
+pipeline (intake, then the same isolated `pytest autograder`) and writes
+/autograder/results/results.json. solutions/ stays out: the recordings stand in
+for it, so the zip gives nothing away that the grader itself does not hold.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+import zipfile
+from pathlib import Path
+
+from .atomic import write_json_atomically
+from .batch import exercise_files, grade_submission
+from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .exporters.gradescope import gradescope_results
+from .intake import Submission, collect
+from .results import RunResult
+
+__all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
+           "main"]
+
+GRADESCOPE_ROOT = Path("/autograder")
+
+# A grading run of the solutions, every worker included, measured by benchmarks/gradescope_memory.py:
+# its peak memory, and its wall time held to half a CPU. Gradescope's default container: 768 MB, 0.5 CPU.
+MEASURED_PEAK_MIB = 905
+MEASURED_SECONDS_AT_HALF_CPU = 20
+DEFAULT_CONTAINER_MB = 768
+# Seconds run_autograder grants one upload: under Gradescope's default 10-minute timeout,
+# so results.json is written by us and not replaced by Gradescope's bare failure.
+DEADLINE_SECONDS = 540
+
+RUN_AUTOGRADER = f"""\
+#!/usr/bin/env bash
+# Gradescope runs this for every upload. It grades $ROOT/submission and always leaves
+# $ROOT/results/results.json, even when the grader cannot start or runs out of time.
+ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
+PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
+DEADLINE="${{AUTOGRADER_DEADLINE:-{DEADLINE_SECONDS}}}"
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+rm -f "$RESULTS"
+(cd "$ROOT/source" &&
+    exec timeout --kill-after=10 "$DEADLINE" "$PYTHON" -m autograder.gradescope_package run --root "$ROOT")
+status=$?
+if [ ! -s "$RESULTS" ]; then
+    if [ "$status" -eq 124 ] || [ "$SECONDS" -ge "$DEADLINE" ]; then
+        message="Grading did not finish within $DEADLINE seconds, so no check could be scored."
+    else
+        message="The autograder stopped (exit status $status; 137: out of memory) before it could score this upload."
+    fi
+    printf '{{"score": 0, "output": "%s %s", "tests": []}}\\n' "$message" \\
+        "This is not a verdict on your code: your instructor can see the log." > "$RESULTS"
+fi
+"""
+
+
+def _pyproject(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+
+
+def setup_script(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
+    """setup.sh, with the Python version and the dependency pins read from pyproject.toml (their one home)."""
+    project = _pyproject(pyproject)
+    found = re.fullmatch(r"\s*>=\s*(\d+)\.(\d+)\s*", project.get("requires-python", ""))
+    if found is None:
+        raise RuntimeError(f"{pyproject}: requires-python should read '>=X.Y' to build setup.sh")
+    major, minor = found.groups()
+    pins = " ".join(shlex.quote(d) for d in project["dependencies"])
+    return f"""\
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image on its Ubuntu base image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# bubblewrap gives each worker its sandbox (the grader falls back to basic isolation where it cannot run).
+apt-get install -y --no-install-recommends python3 python3-venv bubblewrap ca-certificates
+PYTHON=python3
+if ! python3 -c 'import sys; sys.exit(sys.version_info < ({major}, {minor}))'; then
+    # Ubuntu 22.04 ships Python 3.10; the grader needs {major}.{minor} or newer.
+    apt-get install -y --no-install-recommends python{major}.{minor} python{major}.{minor}-venv
+    PYTHON=python{major}.{minor}
+fi
+"$PYTHON" -m venv /autograder/venv
+/autograder/venv/bin/python -m pip install --upgrade pip
+# The pins of pyproject.toml. torch from PyPI alone is the CUDA build (gigabytes of GPU
+# libraries); PyTorch's CPU index offers the same version as +cpu, which pip then prefers.
+/autograder/venv/bin/python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu {pins}
+"""
+
+
+def container_settings() -> str:
+    """What to choose in Gradescope's Autograder Settings, from the measured run and 25 % headroom."""
+    needed_mb = MEASURED_PEAK_MIB * 1.25 * 1.048576
+    time_needed = f"half a CPU is enough (about {MEASURED_SECONDS_AT_HALF_CPU} s per upload)"
+    if needed_mb <= DEFAULT_CONTAINER_MB:
+        return f"the default container fits: a grading run peaks at {MEASURED_PEAK_MIB} MiB; {time_needed}"
+    return (f"a grading run peaks at {MEASURED_PEAK_MIB} MiB, over the default container's 768 MB: choose at "
+            f"least {-(-needed_mb // 256) * 256:.0f} MB of memory in Autograder Settings; {time_needed}")
+
+
+def _readme(course: Course) -> str:
+    return f"""\
+Gradescope autograder for: {course.title}
+
+Upload this zip unchanged on the assignment's Configure Autograder page (Ubuntu 22.04 or 24.04 base image).
+
+Settings: {container_settings()}.
+
+Students upload {', '.join(exercise_files(course))}: the files themselves, or a zip holding them
+(at its top or inside one folder). A missing file costs only its exercise's points.
+Hidden checks are shown to students "{course.gradescope.hidden_visibility}", the others
+"{course.gradescope.visibility}"; the grader's console is "{course.gradescope.stdout_visibility}"
+(all three from [gradescope] in course.toml).
+run_autograder stops an upload after {DEADLINE_SECONDS} s (AUTOGRADER_DEADLINE in run_autograder), within
+Gradescope's default 10-minute timeout, so every upload gets a results.json with a reason.
+"""
+
+
+def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    archive.writestr(info, text)
+
+
+def build_gradescope_zip(course: Course, out: Path) -> Path:
+    """Write the zip Gradescope's Configure Autograder page takes; say which container settings it needs."""
+    grader = Path(__file__).resolve().parent
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_text(archive, "setup.sh", setup_script(REPO_ROOT / "pyproject.toml"), executable=True)
+        _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
+        _add_text(archive, "README.txt", _readme(course))
+        archive.write(course.path, "course.toml")
+        archive.write(REPO_ROOT / "pyproject.toml", "pyproject.toml")
+        for path in sorted(grader.rglob("*")):
+            parts = path.relative_to(grader).parts
+            if path.is_file() and path.suffix != ".pyc" and not any(p == "__pycache__" or p.startswith(".")
+                                                                     for p in parts):
+                archive.write(path, "/".join(("autograder", *parts)))
+    print(f"Gradescope settings: {container_settings()}")
+    return out
+
+
+def read_upload(upload: Path, allowed: tuple[str, ...]) -> Submission:
+    """The upload read as intake reads one class entry; failing that, its one folder or zip holding exercise files.
+
+    Gradescope puts uploaded files in /autograder/submission and extracts an uploaded zip
+    there, so a student's files may sit at the top or inside the one folder they zipped.
+    """
+    upload = upload.resolve()
+    top = next((s for s in collect(upload.parent, allowed) if s.source.resolve() == upload), None)
+    if top is None:
+        return Submission(name="submission", source=upload, refused=[f"{upload.name}: not a readable folder"])
+    if top.files or top.refused:
+        return top
+    inner = [s for s in collect(upload, allowed) if s.files or s.refused]
+    if len(inner) != 1:
+        return top
+    chosen = inner[0]
+    chosen.ignored = [f"{chosen.source.name}/{name}" for name in chosen.ignored]
+    chosen.ignored += [name for name in top.ignored if name != chosen.source.name]
+    return chosen
+
+
+def _upload_notes(submission: Submission, allowed: tuple[str, ...], upload: Path) -> list[str]:
+    """What the student needs to know about the upload itself, above the checks."""
+    notes = []
+    if not submission.files:
+        notes.append(f"No exercise file found in your upload: expected {', '.join(allowed)}, "
+                     "as files or in a zip (at its top or inside one folder).")
+    else:
+        where = "" if submission.source.resolve() == upload.resolve() else f" (found in {submission.source.name}/)"
+        notes.append(f"Graded: {', '.join(sorted(submission.files))}{where}.")
+        missing = [name for name in allowed if name not in submission.files]
+        if missing:
+            notes.append(f"Missing: {', '.join(missing)}: the checks that need it score 0.")
+    notes += [f"Not graded: {reason}" for reason in submission.refused]
+    if submission.ignored:
+        shown = submission.ignored[:10]
+        more = f" and {len(submission.ignored) - len(shown)} more" if len(submission.ignored) > len(shown) else ""
+        notes.append(f"Ignored (not an exercise file): {', '.join(shown)}{more}.")
+    return notes
+
+
+def grade_upload(upload: Path, course: Course, course_file: Path = DEFAULT_COURSE_FILE) -> dict:
+    """Gradescope's results.json for one upload, graded exactly as batch grading grades a class entry."""
+    allowed = exercise_files(course)
+    submission = read_upload(upload, allowed)
+    with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as out:
+        record = grade_submission(submission, Path(out), course, Path(course_file), course.seed,
+                                  fingerprint="gradescope")
+    result = RunResult.from_json(record["result"])
+    results = gradescope_results(result, course.gradescope)
+    # No total here: students always see this text, and before the hidden checks are shown a
+    # total would tell them how those went. Gradescope shows the score when visibility allows.
+    results["output"] = "\n".join([f"{course.title} (seed {result.seed})",
+                                   *_upload_notes(submission, allowed, upload)])
+    results["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
+    return results
+
+
+def _could_not_grade(error: BaseException) -> dict:
+    return {"score": 0, "tests": [],
+            "output": f"The autograder failed before it could score this upload ({type(error).__name__}). "
+                      "This is not a verdict on your code: your instructor can see the log and regrade it."}
+
+
+def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE) -> dict:
+    """Grade root/submission into root/results/results.json; a crash still leaves a results.json."""
+    started = time.monotonic()
+    try:
+        results = grade_upload(root / "submission", load_course(course_file), course_file)
+    except Exception as error:  # whatever went wrong, Gradescope must get a results.json that says so
+        traceback.print_exc(file=sys.stdout)
+        results = _could_not_grade(error)
+    results["execution_time"] = round(time.monotonic() - started)
+    write_json_atomically(results, root / "results" / "results.json")
+    # Nothing about the checks: stdout may be shown to students, before the hidden checks are.
+    print(f"graded in {results['execution_time']} s: {root / 'results' / 'results.json'}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope_package", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    grading = verbs.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (what "
+                                           "run_autograder calls)")
+    grading.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", GRADESCOPE_ROOT)))
+    grading.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    args = parser.parse_args(argv)
+    run(args.root, args.course)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
