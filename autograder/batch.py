@@ -65,25 +65,28 @@ def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunRes
     return result
 
 
-def _run_grader(folder: Path, record: Path, course_file: Path, seed: int, cache: Path, timeout: float) -> None:
+def _run_grader(folder: Path, record: Path, course_file: Path, seed: int, cache: Path, timeout: float,
+                options: tuple[str, ...] = ()) -> None:
     """The student's own command, `pytest autograder`, on the private copy; it never runs student code itself."""
     subprocess.run(
         [sys.executable, "-m", "pytest", str(AUTOGRADER_DIR), "--submission", str(folder), "--record", str(record),
          "--seed", str(seed), "--course", str(course_file), "--reference-cache", str(cache),
-         "-q", "-p", "no:cacheprovider"],
+         "-q", "-p", "no:cacheprovider", *options],
         cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         timeout=timeout, check=False)
 
 
 def grade_submission(submission: Submission, out: Path, course: Course, course_file: Path, seed: int,
-                     fingerprint: str) -> dict:
-    """Grade one submission and write its outputs; the record goes last and marks it done."""
+                     fingerprint: str, options: tuple[str, ...] = ()) -> dict:
+    """Grade one submission and write its outputs; the record goes last and marks it done.
+
+    `options` go to `pytest autograder` as they are (the Gradescope run limits its workers)."""
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
         folder = submission.write_to(Path(scratch) / "submission")
         record_file = Path(scratch) / "record.json"
         try:
             _run_grader(folder, record_file, course_file, seed, out / ".reference-cache",
-                        timeout=course.limits.check_seconds * 2)
+                        timeout=course.limits.check_seconds * 2, options=options)
             graded = json.loads(record_file.read_text(encoding="utf-8"))
             result, observations = RunResult.from_json(graded["result"]), graded.get("observations", {})
         except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:

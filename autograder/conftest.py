@@ -30,6 +30,7 @@ HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
 HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
 HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
+HELP_WORKERS = "workers that may run at once (default: [limits] workers_at_once; 1 keeps memory lowest)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 
 course_key = pytest.StashKey[Course]()
@@ -47,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
     group.addoption("--record", default=None, help=HELP_RECORD)
     group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
+    group.addoption("--workers-at-once", type=int, default=None, help=HELP_WORKERS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,6 +66,9 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--exercise {unknown[0]}: course.toml has no such exercise "
                                     f"(it has {', '.join(e.id for e in course.exercises)})")
         course = dataclasses.replace(course, exercises=tuple(e for e in course.exercises if e.id in chosen))
+    workers = config.getoption("--workers-at-once")
+    if workers is not None:
+        course = dataclasses.replace(course, limits=dataclasses.replace(course.limits, workers_at_once=workers))
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed

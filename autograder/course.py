@@ -31,6 +31,7 @@ class Limits:
     processes: int = 512
     scratch_mib: int = 64
     isolation: str = "auto"
+    workers_at_once: int = 0
 
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", "basic"):
@@ -58,6 +59,7 @@ class Gradescope:
     visibility: str = "visible"
     hidden_visibility: str = "after_published"
     stdout_visibility: str = "hidden"
+    workers_at_once: int = 1
 
     def __post_init__(self) -> None:
         for name in ("visibility", "hidden_visibility", "stdout_visibility"):

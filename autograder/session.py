@@ -26,7 +26,7 @@ class GradingSession:
         self.submission = submission
         self.solutions = solutions
         self.seed = seed
-        self._executor = ThreadPoolExecutor(max_workers=max(2, 2 * len(course.exercises)),
+        self._executor = ThreadPoolExecutor(max_workers=course.limits.workers_at_once or 2 * len(course.exercises),
                                             thread_name_prefix="autograder-worker")
         self._student: dict[str, Future[ExerciseRun]] = {}
         self._reference: dict[str, Future[ExerciseRun]] = {}

@@ -1,0 +1,96 @@
+"""`check(exercise, check_id)`: one nbgrader test cell, graded by the real grader.
+
+The student's code reaches the grader only as the file its `%%writefile` cell
+wrote; `pytest autograder` grades a private copy of that one file, so student
+code runs in the grader's sandboxed workers and never in the notebook's kernel.
+Each version of a file is graded once per kernel, however many test cells ask.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+
+__all__ = ["check"]
+
+AUTOGRADER_DIR = Path(__file__).resolve().parent
+
+# (exercise, sha256 of its file) -> {check id: the record's entry}, or why the grader could not say
+_graded: dict[tuple[str, str], dict[str, dict] | AssertionError] = {}
+
+
+def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
+    """Print one line if the check passed; raise AssertionError with its message and hint if not."""
+    course = load_course(DEFAULT_COURSE_FILE)
+    points = _points(course, exercise, check_id)
+    path = Path(folder) / f"{exercise}.py"
+    if not path.is_file():
+        raise AssertionError(f"{path} does not exist yet: run the cell that starts with "
+                             f"`%%writefile {exercise}.py`, then this one again")
+    entry = _results(exercise, path, course.limits.check_seconds * 2).get(check_id)
+    if entry is None:
+        raise AssertionError(f"the grader did not report {exercise}/{check_id}; tell your instructor")
+    if entry["passed"]:
+        print(f"passed ({points:g} points): {entry['name']}")
+        return
+    message = f"{entry['name']}: {entry['message']}"
+    if entry.get("hint"):
+        message += f"\nHint: {entry['hint']}"
+    raise AssertionError(message)
+
+
+def _points(course: Course, exercise: str, check_id: str) -> float:
+    """The check's points; a ValueError naming what exists for an unknown exercise or check."""
+    exercises = {e.id: e for e in course.exercises}
+    if exercise not in exercises:
+        raise ValueError(f"no exercise {exercise!r} in course.toml (it has {', '.join(exercises)})")
+    checks = {c.id: c for c in exercises[exercise].checks}
+    if check_id not in checks:
+        raise ValueError(f"exercise {exercise!r} has no check {check_id!r} (it has {', '.join(checks)})")
+    return checks[check_id].points
+
+
+def _results(exercise: str, path: Path, timeout: float) -> dict[str, dict]:
+    """The grader's verdict on every check of `exercise`, graded once per version of the file.
+
+    A run that failed is remembered too: the next test cells report it instead of waiting again.
+    """
+    key = (exercise, hashlib.sha256(path.read_bytes()).hexdigest())
+    if key not in _graded:
+        try:
+            _graded[key] = {entry["check"]: entry for entry in _grade(exercise, path, timeout)
+                            if entry.get("exercise") == exercise}
+        except AssertionError as error:
+            _graded[key] = error
+    if isinstance(_graded[key], AssertionError):
+        raise AssertionError(str(_graded[key])) from None
+    return _graded[key]
+
+
+def _grade(exercise: str, path: Path, timeout: float) -> list[dict]:
+    """Run `pytest autograder --exercise EXERCISE` on a private copy of the one file; return its checks."""
+    with tempfile.TemporaryDirectory(prefix="autograder-notebook-") as scratch:
+        submission = Path(scratch) / "submission"
+        submission.mkdir()
+        shutil.copyfile(path, submission / f"{exercise}.py")
+        record = Path(scratch) / "record.json"
+        try:
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", str(AUTOGRADER_DIR), "--submission", str(submission),
+                 "--exercise", exercise, "--record", str(record), "-q", "-p", "no:cacheprovider"],
+                cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None
+        try:
+            return json.loads(record.read_text(encoding="utf-8"))["result"]["checks"]
+        except (OSError, ValueError, KeyError):
+            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
+            raise AssertionError(f"the grader could not grade {exercise}.py; tell your instructor\n"
+                                 f"{tail}") from None
