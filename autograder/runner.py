@@ -55,7 +55,37 @@ def _clean_environment(home: str) -> dict[str, str]:
     }
 
 
-def _limit_resources(memory_mib: int, output_bytes: int, processes: int, cgroup: WorkerCgroup):
+def threads_of_user(uid: int, proc: Path = Path("/proc")) -> int | None:
+    """Threads `uid` runs now, or None where /proc cannot tell (not Linux)."""
+    if not proc.is_dir():
+        return None
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue  # the process ended while we looked
+        if status.get("Uid", "").split()[:1] == [str(uid)]:
+            total += int(status.get("Threads", "1").strip() or 1)
+    return total
+
+
+def _process_allowance(processes: int) -> int | None:
+    """The RLIMIT_NPROC for a worker, or None for no such limit.
+
+    The limit counts every thread the user runs, not only the worker's: a student's
+    browser and editor would otherwise leave the worker no room to start. Root is
+    exempt from it (the control group caps root's workers instead)."""
+    uid = os.getuid()
+    if uid == 0:
+        return None
+    running = threads_of_user(uid)
+    return None if running is None else running + processes
+
+
+def _limit_resources(memory_mib: int, output_bytes: int, processes: int | None, cgroup: WorkerCgroup):
     def apply() -> None:
         import resource
         os.setsid()
@@ -64,7 +94,8 @@ def _limit_resources(memory_mib: int, output_bytes: int, processes: int, cgroup:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (output_bytes, output_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        if processes is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     return apply
 
 
@@ -94,7 +125,8 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
         process = subprocess.Popen(
             command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             pass_fds=(write_end,),
-            preexec_fn=_limit_resources(limits.memory_mib, limits.output_bytes, limits.processes, cgroup))
+            preexec_fn=_limit_resources(limits.memory_mib, limits.output_bytes,
+                                        _process_allowance(limits.processes), cgroup))
     finally:
         os.close(write_end)
     return process, read_end

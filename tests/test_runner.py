@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from autograder.cgroups import WorkerCgroup
 from autograder.course import Limits
 from autograder.probes import probe_names
-from autograder.runner import ProbeRequest, run_probes
+from autograder.runner import ProbeRequest, run_probes, threads_of_user
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
@@ -121,3 +122,14 @@ def test_fork_bomb_hits_the_process_cap(tmp_path):
         Q1_WHY = str(forks)
     """, processes=64)
     assert int(run.outcomes["answers"].value["questions"]["q1"]["why"]) < 64
+
+
+def test_the_process_limit_leaves_room_for_threads_the_user_already_runs(tmp_path):
+    """RLIMIT_NPROC counts every thread of the user: a busy laptop must not starve the worker."""
+    for pid, uid, threads in (("11", 1000, 300), ("12", 1000, 250), ("13", 0, 40)):
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "status").write_text(f"Name:\tx\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nThreads:\t{threads}\n")
+    (tmp_path / "self").mkdir()
+    assert threads_of_user(1000, tmp_path) == 550
+    assert threads_of_user(os.getuid()) >= threading.active_count()
+    assert threads_of_user(1000, tmp_path / "missing") is None
