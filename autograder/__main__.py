@@ -1,8 +1,7 @@
 """`python -m autograder VERB`: a thin command line over functions callable from Python.
 
-Students have `submit` and `verdict`. The instructor's copy (the one with
-solutions/) also has the verbs that need the solutions, the answer keys or a
-class of submissions; the student release ships without their modules.
+`submit` packs the exercise files for upload; `verdict` reads one check's result
+from a recorded run (GitHub Classroom).
 """
 from __future__ import annotations
 
@@ -15,6 +14,8 @@ from .submit import SubmitError, pack_submission, quick_check, submission_name
 from .verdict import RECORD_NAME, verdict
 
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
+# The instructor's verbs need modules the student release leaves out.
+INSTRUCTOR_COPY = (Path(__file__).resolve().parent / "release.py").is_file()
 RECORD_FILE = REPO_ROOT / RECORD_NAME
 
 
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
     _student_verbs(verbs)
-    if SOLUTIONS_DIR.is_dir():
+    if INSTRUCTOR_COPY:
         _instructor_verbs(verbs)
     args = parser.parse_args(argv)
     try:

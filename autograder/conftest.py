@@ -7,6 +7,7 @@ its hint, prints the score table and writes results.json on request.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.name == "nt":
+        raise pytest.UsageError("the grader runs on Linux and macOS; on Windows, use WSL "
+                                "(https://learn.microsoft.com/windows/wsl/install)")
     try:
         course = load_course(config.getoption("--course"))
     except CourseError as error:
@@ -72,6 +76,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
+    if seed != course.seed and not Path(config.getoption("--solutions")).is_dir():
+        raise pytest.UsageError(f"--seed {seed}: this copy of the grader holds the reference for the course seed "
+                                f"({course.seed}) only; run without --seed")
     config.stash[course_key] = course
     cache = config.getoption("--reference-cache")
     config.stash[session_key] = GradingSession(course, submission.resolve(),

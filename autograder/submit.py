@@ -55,7 +55,8 @@ def pack_submission(course: Course, exercises: Path, out: Path) -> Path:
     """Write the zip of the exercise files to `out`; SubmitError if a file is not fit to hand in."""
     errors = [p for p in quick_check(course, exercises) if not p.startswith("note:")]
     if errors:
-        raise SubmitError("not packed:\n  " + "\n  ".join(errors))
+        stale = f"\n{out.name} from an earlier submit is still there: it does not hold these files" if out.exists() else ""
+        raise SubmitError("not packed:\n  " + "\n  ".join(errors) + stale)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -25,6 +25,14 @@ def test_score_table_rows_and_total():
     assert lines[-1].startswith("Total") and lines[-1].endswith("5 / 7")
 
 
+def test_score_table_leaves_out_exercises_that_did_not_run():
+    result = _result()
+    result.checks = [c for c in result.checks if c.exercise == "b"]  # as after `pytest autograder -k three`
+    lines = score_table(result)
+    assert any(line.startswith("Alpha") and line.endswith("not run") for line in lines)
+    assert lines[-1].endswith("2 / 2")
+
+
 def test_gradescope_results_follow_the_schema():
     data = gradescope_results(_result())
     assert (data["score"], data["max_score"]) == (5.0, 7.0)

@@ -16,7 +16,9 @@ def letters(answer: dict, name: str) -> set[str]:
     """The option letters of an answer, whatever container or case it was written in."""
     items = answer.get("items")
     if items is None:
-        raise CheckFailed(f"{name} is a {answer.get('type')}: write a set of letters such as {{\"a\", \"c\"}}")
+        kind = answer.get("type")
+        holds = "holds something other than letters" if kind in ("set", "frozenset", "list", "tuple") else f"is a {kind}"
+        raise CheckFailed(f"{name} {holds}: write a set of letters such as {{\"a\", \"c\"}}")
     chosen: set[str] = set()
     for item in items:
         text = re.sub(r"[\s,;/]+", "", str(item)).lower()

@@ -11,14 +11,19 @@ def _points(value: float) -> str:
 
 
 def score_table(result: RunResult) -> list[str]:
-    rows = [(result.exercise_titles[e], e, _points(result.exercise_score(e)), _points(possible))
+    """An exercise none of whose checks ran (deselected with -k) shows as "not run" and is not totalled."""
+    ran = {check.exercise for check in result.checks}
+    rows = [(result.exercise_titles[e], e, _points(result.exercise_score(e)) if e in ran else "not run",
+             _points(possible) if e in ran else "")
             for e, possible in result.exercise_possible.items()]
-    rows.append(("Total", "", _points(result.score), _points(result.possible)))
+    total = sum(possible for e, possible in result.exercise_possible.items() if e in ran)
+    rows.append(("Total", "", _points(result.score), _points(total)))
     title_width = max(len(r[0]) for r in rows)
     id_width = max(len(r[1]) for r in rows)
     lines = [f"{'Exercise':<{title_width}}  {'id':<{id_width}}  points"]
     for index, (title, exercise_id, score, possible) in enumerate(rows):
         if index == len(rows) - 1:
             lines.append("-" * len(lines[0]))
-        lines.append(f"{title:<{title_width}}  {exercise_id:<{id_width}}  {score:>5} / {possible}")
+        shown = f"{score:>5} / {possible}" if possible else score
+        lines.append(f"{title:<{title_width}}  {exercise_id:<{id_width}}  {shown}")
     return lines
