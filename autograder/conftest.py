@@ -145,7 +145,17 @@ def observed(request: pytest.FixtureRequest) -> Observed:
     """The student's and the reference's observations for this check's exercise."""
     exercise = Path(request.node.fspath).stem
     grading = request.config.stash[session_key]
-    return Observed(grading.student(exercise), lambda: grading.reference(exercise),
+    limit = request.config.stash[course_key].limits.probe_seconds
+
+    def tell_student_we_wait() -> None:
+        """A stuck call is stopped only after its time limit: say so, rather than sit silent."""
+        reporter = request.config.pluginmanager.getplugin("terminalreporter")
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"\nstill grading {exercise}.py: a call in it is slow or stuck; "
+                                    f"each call is stopped after {limit:g} s")
+    return Observed(grading.student(exercise, tell_student_we_wait), lambda: grading.reference(exercise),
                     request.config.stash[course_key].thresholds)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 from .course import Course
 from .observations import ExerciseRun
@@ -52,9 +53,17 @@ class GradingSession:
                 self._student[exercise] = self._executor.submit(
                     run_probes, self._request(exercise, self.submission, reference=False))
 
-    def student(self, exercise: str) -> ExerciseRun:
+    def student(self, exercise: str, on_wait: Callable[[], None] | None = None,
+                patience: float = 15.0) -> ExerciseRun:
+        """The submission's observations; `on_wait` is called once if they take over `patience` seconds."""
         self.start([exercise])
-        return self._student[exercise].result()
+        future = self._student[exercise]
+        if on_wait is not None:
+            try:
+                return future.result(timeout=patience)
+            except TimeoutError:
+                on_wait()
+        return future.result()
 
     def reference(self, exercise: str) -> ExerciseRun:
         self.start([exercise])

@@ -70,3 +70,17 @@ def test_shadowing_files_and_hooks_in_the_submission_folder_are_never_loaded(gra
     submission = build_submission(case, tmp_path / "submission")
     assert (submission / "conftest.py").is_file() and (submission / "torch.py").is_file()
     assert grade(submission).results["score"] == COURSE.max_points
+
+
+def test_a_stuck_call_is_announced_instead_of_silence(grade, tmp_path):
+    """Five train() probes that hang take minutes at the course's limit: the student is told why it waits."""
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    source = (SOLUTIONS / "torch_xor.py").read_text()
+    (submission / "torch_xor.py").write_text(
+        source.replace("    loss_fn = nn.BCELoss()\n", "    while True:\n        pass\n    loss_fn = nn.BCELoss()\n"))
+    course = tmp_path / "course.toml"
+    course.write_text(COURSE.path.read_text().replace("probe_seconds = 20", "probe_seconds = 4"))
+    graded = grade(submission, "--course", str(course), "--exercise", "torch_xor")
+    assert "still grading torch_xor.py: a call in it is slow or stuck; each call is stopped after 4 s" in graded.stdout
+    assert "train_matches_reference" in " ".join(t["number"] for t in graded.results["tests"] if t["score"] == 0)
