@@ -88,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         course_title=course.title, submission=str(submission), seed=seed,
         exercise_titles={e.id: e.title for e in course.exercises},
         exercise_possible={e.id: e.max_points for e in course.exercises},
-        isolation=isolation_level(course.limits.isolation))
+        isolation=isolation_level(course.limits.isolation), hidden_elsewhere=course.hidden_points)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -104,6 +104,8 @@ class Course:
     exercises: tuple[Exercise, ...]
     path: Path
     gradescope: Gradescope = Gradescope()
+    # Points of hidden checks this copy does not hold (set in the student release), shown after the score.
+    hidden_points: float = 0.0
 
     @property
     def max_points(self) -> float:
@@ -176,9 +178,13 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     if unknown:
         raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r}")
     head = data.get("course", {})
-    if set(head) - {"title", "seed"}:
-        raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - {'title', 'seed'})[0]!r}")
+    known = {"title", "seed", "hidden_points"}
+    if set(head) - known:
+        raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - known)[0]!r}")
     seed = head.get("seed", 0)
+    hidden_points = head.get("hidden_points", 0)
+    if not isinstance(hidden_points, (int, float)) or isinstance(hidden_points, bool) or hidden_points < 0:
+        raise CourseError(f"{path} [course]: hidden_points = {hidden_points!r} should be a number of points")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise CourseError(f"{path} [course]: seed = {seed!r} should be an int")
     exercises = tuple(_exercise(t, str(path)) for t in data.get("exercises", []))
@@ -195,4 +201,5 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         exercises=exercises,
         path=path,
         gradescope=_typed(Gradescope, data.get("gradescope", {}), f"{path} [gradescope]"),
+        hidden_points=float(hidden_points),
     )

@@ -82,8 +82,14 @@ def _public_course_toml(text: str, course: Course) -> str:
         if name == "gradescope" or (name in hidden and _is_hidden(lines)):
             continue
         kept.extend(lines)
-    public = "".join(kept)
+    hidden_points = sum(c.points for e in course.exercises for c in e.checks if c.hidden)
+    public = re.sub(r"^(\[course\][^\[]*?^seed\s*=[^\n]*\n)",
+                    lambda m: m.group(1) + "# Points of the hidden checks your instructor's grader adds.\n"
+                                           f"hidden_points = {hidden_points:g}\n",
+                    "".join(kept), count=1, flags=re.M | re.S)
     data = tomllib.loads(public)
+    if hidden_points and data.get("course", {}).get("hidden_points") != hidden_points:
+        raise CourseError(f"{course.path}: [course] needs a `seed = ...` line for the release to note hidden_points")
     if "gradescope" in data or any(check.get("hidden") for e in data.get("exercises", [])
                                    for check in e.get("checks", {}).values()):
         raise CourseError(f"{course.path}: could not separate the hidden checks from the public ones")

@@ -32,6 +32,7 @@ class RunResult:
     exercise_possible: dict[str, float]
     isolation: str = "basic"
     checks: list[CheckResult] = field(default_factory=list)
+    hidden_elsewhere: float = 0.0  # points of hidden checks only the instructor's grader runs
 
     def for_exercise(self, exercise: str) -> list[CheckResult]:
         return [c for c in self.checks if c.exercise == exercise]

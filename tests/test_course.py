@@ -62,6 +62,7 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
     ('[[exercises]]\nid = "x"\n[exercises.checks.a]\npoints = 1\npoint = 2\n', "unknown key 'point'"),
     ("[course\n", "not valid TOML"),
     (BASE + "hidden = 'yes'\n", "hidden = 'yes' should be a bool"),
+    (BASE.replace("seed = 1", "seed = 1\nhidden_points = -3"), "hidden_points = -3 should be a number"),
     ('[gradescope]\nvisibility = "sometimes"\n' + BASE, "visibility = 'sometimes' should be one of"),
 ])
 def test_bad_course_file_names_the_problem(tmp_path, text, says):

@@ -23,6 +23,9 @@ def test_score_table_rows_and_total():
     assert any(line.startswith("Alpha") and line.endswith("3 / 5") for line in lines)
     assert any(line.startswith("Beta") and line.endswith("2 / 2") for line in lines)
     assert lines[-1].startswith("Total") and lines[-1].endswith("5 / 7")
+    result = _result()
+    result.hidden_elsewhere = 4
+    assert score_table(result)[-1] == "Your instructor's grader also runs hidden checks, worth 4 more points."
 
 
 def test_score_table_leaves_out_exercises_that_did_not_run():

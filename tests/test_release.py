@@ -55,6 +55,7 @@ def test_release_holds_the_stubs_public_checks_and_course(release):
         assert not (release / "autograder" / module).exists(), module
     released = load_course(release / "course.toml")
     assert released.max_points == PUBLIC_POINTS < COURSE.max_points
+    assert released.hidden_points == COURSE.max_points - PUBLIC_POINTS  # shown under the score table
     assert not any(c.hidden for e in released.exercises for c in e.checks)
     assert "[gradescope]" not in (release / "course.toml").read_text()
     for exercise, check in HIDDEN:

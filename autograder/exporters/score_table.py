@@ -26,4 +26,6 @@ def score_table(result: RunResult) -> list[str]:
             lines.append("-" * len(lines[0]))
         shown = f"{score:>5} / {possible}" if possible else score
         lines.append(f"{title:<{title_width}}  {exercise_id:<{id_width}}  {shown}")
+    if result.hidden_elsewhere:
+        lines.append(f"Your instructor's grader also runs hidden checks, worth {result.hidden_elsewhere:g} more points.")
     return lines
