@@ -36,11 +36,12 @@ def write_release(course: Course, out: Path) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CourseError(f"{out} exists and is not empty: release into a new folder")
     solutions = REPO_ROOT / "solutions"
+    public_course = _public_course_toml(course.path.read_text(encoding="utf-8"), course)  # refuses before writing
+    stubs = {e.id: stub_source((solutions / f"{e.id}.py").read_text(encoding="utf-8"), f"solutions/{e.id}.py")
+             for e in course.exercises}
     out.mkdir(parents=True, exist_ok=True)
-    for exercise in course.exercises:
-        source = solutions / f"{exercise.id}.py"
-        _write(out / "exercises" / f"{exercise.id}.py", stub_source(source.read_text(encoding="utf-8"), str(source)))
-    public_course = _public_course_toml(course.path.read_text(encoding="utf-8"), course)
+    for exercise_id, stub in stubs.items():
+        _write(out / "exercises" / f"{exercise_id}.py", stub)
     _write(out / "course.toml", public_course)
     _copy_package(course, out / "autograder")
     _write(out / "requirements.txt", "\n".join(_dependencies()) + "\n")
