@@ -86,6 +86,7 @@ def _instructor_verbs(verbs) -> None:
     release.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
     notebooks = verbs.add_parser("nbgrader", help="write an nbgrader course (config and source notebook)")
     notebooks.add_argument("course_dir", type=Path)
+    notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
     notebooks.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
     gradescope = verbs.add_parser("gradescope", help="build a Gradescope autograder zip")
     gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
@@ -125,7 +126,7 @@ def _run(args) -> int:
         print(f"student release written to {args.out}")
     elif args.verb == "nbgrader":
         from .nbgrader_course import write_nbgrader_course
-        write_nbgrader_course(load_course(args.course), args.course_dir)
+        write_nbgrader_course(load_course(args.course), args.course_dir, force=args.force)
         print(f"nbgrader course written to {args.course_dir}")
     elif args.verb == "gradescope":
         from .gradescope_package import build_gradescope_zip

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course import REPO_ROOT, Course, Exercise
+from .course import REPO_ROOT, Course, CourseError, Exercise
 from .stubs import regions, stub_source
 
 __all__ = ["ASSIGNMENT", "COURSE_ID", "write_nbgrader_course", "course_notebook", "config_text",
@@ -45,13 +45,23 @@ HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
 
 
-def write_nbgrader_course(course: Course, course_dir: Path) -> None:
-    """Write COURSE_DIR/nbgrader_config.py and the assignment's source notebook."""
+def write_nbgrader_course(course: Course, course_dir: Path, force: bool = False) -> None:
+    """Write COURSE_DIR/nbgrader_config.py and the assignment's source notebook.
+
+    A file already there with other contents (an instructor's edits) is overwritten
+    only with `force`; otherwise CourseError names it and nothing is written."""
     course_dir = Path(course_dir)
-    notebook_path = course_dir / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    notebook_path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(course_notebook(course, REPO_ROOT / "solutions"), notebook_path)
-    (course_dir / "nbgrader_config.py").write_text(config_text(course), encoding="utf-8")
+    files = {course_dir / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb":
+             nbformat.writes(course_notebook(course, REPO_ROOT / "solutions")) + "\n",
+             course_dir / "nbgrader_config.py": config_text(course)}
+    edited = [str(path) for path, text in files.items()
+              if path.is_file() and path.read_text(encoding="utf-8") != text]
+    if edited and not force:
+        raise CourseError(f"{', '.join(edited)} differ from what this course writes (edited since?): "
+                          "nothing written; pass --force to replace them")
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def course_notebook(course: Course, solutions: Path) -> nbformat.NotebookNode:

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.course import REPO_ROOT, load_course
+from autograder.course import REPO_ROOT, CourseError, load_course
 from autograder.nbgrader_course import ASSIGNMENT, COURSE_ID, write_nbgrader_course
 from autograder.stubs import BEGIN, END, regions, stub_source
 
@@ -165,3 +165,16 @@ def test_feedback_shows_no_answer_key(course_dir: Path) -> None:
     secret = [line for line in solution_lines() if line not in public]
     assert len(secret) > 10
     assert not [line for line in secret if line in text]
+
+
+def test_an_edited_config_or_notebook_is_never_overwritten_without_force(tmp_path):
+    write_nbgrader_course(load_course(), tmp_path)
+    write_nbgrader_course(load_course(), tmp_path)  # unchanged files: writing again is harmless
+    config = tmp_path / "nbgrader_config.py"
+    edited = config.read_text() + 'c.Exchange.root = "/srv/nbgrader/exchange"\n'
+    config.write_text(edited)
+    with pytest.raises(CourseError, match="nbgrader_config.py differ"):
+        write_nbgrader_course(load_course(), tmp_path)
+    assert config.read_text() == edited
+    write_nbgrader_course(load_course(), tmp_path, force=True)
+    assert "exchange" not in config.read_text()
