@@ -17,18 +17,17 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .course import DEFAULT_COURSE_FILE, Course, load_course
 from .exporters.class_report import class_report
 from .exporters.feedback import feedback_markdown
 from .exporters.gradebook import read_manual_points, write_answers, write_gradebook
 from .atomic import write_json_atomically, write_text_atomically
 from .exporters.gradescope import gradescope_results
+from .grading_process import AUTOGRADER_DIR, run_grading
 from .intake import Submission, collect
 from .results import CheckResult, RunResult
 
 __all__ = ["grade_class", "grade_submission", "rebuild_gradebook"]
-
-AUTOGRADER_DIR = Path(__file__).resolve().parent
 
 
 def exercise_files(course: Course) -> tuple[str, ...]:
@@ -65,17 +64,6 @@ def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunRes
     return result
 
 
-def _run_grader(folder: Path, record: Path, course_file: Path, seed: int, cache: Path, timeout: float,
-                options: tuple[str, ...] = ()) -> None:
-    """The student's own command, `pytest autograder`, on the private copy; it never runs student code itself."""
-    subprocess.run(
-        [sys.executable, "-m", "pytest", str(AUTOGRADER_DIR), "--submission", str(folder), "--record", str(record),
-         "--seed", str(seed), "--course", str(course_file), "--reference-cache", str(cache),
-         "-q", "-p", "no:cacheprovider", *options],
-        cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        timeout=timeout, check=False)
-
-
 def grade_submission(submission: Submission, out: Path, course: Course, course_file: Path, seed: int,
                      fingerprint: str, options: tuple[str, ...] = ()) -> dict:
     """Grade one submission and write its outputs; the record goes last and marks it done.
@@ -85,8 +73,9 @@ def grade_submission(submission: Submission, out: Path, course: Course, course_f
         folder = submission.write_to(Path(scratch) / "submission")
         record_file = Path(scratch) / "record.json"
         try:
-            _run_grader(folder, record_file, course_file, seed, out / ".reference-cache",
-                        timeout=course.limits.check_seconds * 2, options=options)
+            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course_file),
+                        "--reference-cache", str(out / ".reference-cache"), *options,
+                        timeout=course.limits.check_seconds * 2)
             graded = json.loads(record_file.read_text(encoding="utf-8"))
             result, observations = RunResult.from_json(graded["result"]), graded.get("observations", {})
         except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:

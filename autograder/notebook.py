@@ -11,15 +11,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .course import DEFAULT_COURSE_FILE, Course, load_course
+from .grading_process import run_grading
 
 __all__ = ["check"]
-
-AUTOGRADER_DIR = Path(__file__).resolve().parent
 
 # (exercise, sha256 of its file) -> {check id: the record's entry}, or why the grader could not say
 _graded: dict[tuple[str, str], dict[str, dict] | AssertionError] = {}
@@ -81,11 +79,7 @@ def _grade(exercise: str, path: Path, timeout: float) -> list[dict]:
         shutil.copyfile(path, submission / f"{exercise}.py")
         record = Path(scratch) / "record.json"
         try:
-            run = subprocess.run(
-                [sys.executable, "-m", "pytest", str(AUTOGRADER_DIR), "--submission", str(submission),
-                 "--exercise", exercise, "--record", str(record), "-q", "-p", "no:cacheprovider"],
-                cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                timeout=timeout, check=False)
+            run = run_grading(submission, record, "--exercise", exercise, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None
         try:
