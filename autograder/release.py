@@ -104,13 +104,14 @@ def _is_hidden(lines: list[str]) -> bool:
 def _copy_package(course: Course, target: Path) -> None:
     """The grader's code, with hidden checks cut out, reference-only probe code cut out,
     and only the recordings that are not answer keys."""
+    exercises = {e.id: e for e in course.exercises}
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         relative = path.relative_to(PACKAGE_DIR).as_posix()
         if "__pycache__" in relative or relative in INSTRUCTOR_ONLY or relative.startswith("templates/"):
             continue
         text = path.read_text(encoding="utf-8")
         if relative.startswith("checks/") and path.stem != "__init__":
-            text = without_hidden_checks(text, course.exercise(path.stem) if _has(course, path.stem) else None)
+            text = without_hidden_checks(text, exercises.get(path.stem))
         elif relative.startswith("probes/"):
             text = public_probe_source(text)
         _write(target / relative, text)
@@ -123,10 +124,6 @@ def _copy_package(course: Course, target: Path) -> None:
             data["run"]["outcomes"].pop(probe, None)
         if data["run"]["outcomes"]:
             _write(target / "reference" / recording.name, json.dumps(data, indent=1) + "\n")
-
-
-def _has(course: Course, exercise_id: str) -> bool:
-    return any(e.id == exercise_id for e in course.exercises)
 
 
 def without_hidden_checks(source: str, exercise) -> str:
