@@ -22,13 +22,10 @@ RECORD_FILE = REPO_ROOT / RECORD_NAME
 def snapshot(course_file: Path, solutions: Path) -> list[Path]:
     """Record the reference observations of every exercise for the course seed."""
     from .reference import record_reference
-    from .session import GradingSession
+    from .runner import probe_request
     course = load_course(course_file)
-    session = GradingSession(course, submission=solutions, solutions=solutions, seed=course.seed)
-    try:
-        return [record_reference(session.reference_request(e.id)) for e in course.exercises]
-    finally:
-        session.close()
+    return [record_reference(probe_request(course, e.id, solutions, course.seed, reference=True),
+                             course.recordings_dir) for e in course.exercises]
 
 
 def write_stubs(course: Course, check_only: bool) -> int:

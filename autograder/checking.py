@@ -2,25 +2,24 @@
 
 Checks run in the grading process and never import student code; they read
 plain data through `Observed` and raise CheckFailed with a message for the student.
+`grade_check` is the one place a check's outcome becomes a CheckResult, whether
+pytest runs it (`pytest autograder`) or a test replays recorded observations.
 """
 from __future__ import annotations
 
 import math
 from typing import Any, Callable
 
-from .course import Thresholds
+from .course import Check, Exercise
+from .errors import AutograderError, GraderError
 from .observations import CheckFailed, ExerciseRun, field_of, floats
+from .results import CheckResult
 
 __all__ = ["Observed", "CheckFailed", "GraderError", "close", "describe_failure", "field_of", "floats",
-           "values_of", "check_xor_table", "head", "TENSOR", "ARRAY"]
+           "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]
 
-# How each framework's returned arrays are named in observations and in messages.
-TENSOR = ("Tensor", "a torch.Tensor")
-ARRAY = ("numpy.ndarray", "a numpy array")
-
-
-class GraderError(RuntimeError):
-    """The reference side failed: a problem for the instructor, never the student's fault."""
+# Characters of a failed check's printed output shown to the student (the end of it).
+PRINTED_SHOWN = 600
 
 
 def _where(error: dict) -> str:
@@ -47,27 +46,45 @@ def describe_failure(module: str, call: str, error: dict) -> str:
     return f"{call} raised {kind}{_where(error)} in {module}" + (f": {message}" if message else "")
 
 
-def close(actual: list[float], expected: list[float], thresholds: Thresholds) -> bool:
-    """Same length and every value within the course's tolerances (NaN never matches)."""
+def close(actual: list[float], expected: list[float], rtol: float, atol: float) -> bool:
+    """Same length and every value within the tolerances (NaN never matches)."""
     return len(actual) == len(expected) and all(
-        math.isclose(a, e, rel_tol=thresholds.rtol, abs_tol=thresholds.atol) for a, e in zip(actual, expected))
+        math.isclose(a, e, rel_tol=rtol, abs_tol=atol) for a, e in zip(actual, expected))
 
 
 class Observed:
-    """One exercise's observations: the student's and the reference's, probe by probe."""
+    """One exercise's observations: the student's and the reference's, probe by probe.
 
-    def __init__(self, student: ExerciseRun, reference: Callable[[], ExerciseRun], thresholds: Thresholds) -> None:
+    `params` and `grading` are the exercise's own tables of course.toml."""
+
+    def __init__(self, exercise: Exercise, student: ExerciseRun, reference: Callable[[], ExerciseRun]) -> None:
         self._student = student
         self._reference_run = reference  # waited for only by checks that compare with the reference
-        self.thresholds = thresholds
-        self.module = f"{student.exercise}.py"
+        self.params = exercise.params
+        self.grading = exercise.grading
+        self.module = exercise.file
+        self.read: list[str] = []  # the student's probes this check read, for their printed output
 
-    def student(self, probe: str, call: str) -> Any:
+    def call(self, probe: str) -> str:
+        """How the probe called the student's code, as the probe itself reported it (its value's "call")."""
+        try:
+            reported = self.reference(probe).get("call")
+        except (AutograderError, AttributeError):
+            reported = None
+        if not isinstance(reported, str):
+            student = self._student.outcomes.get(probe)
+            reported = student.value.get("call") if student and student.ok and isinstance(student.value, dict) else None
+        return reported if isinstance(reported, str) else f"the {probe} probe"
+
+    def student(self, probe: str, call: str | None = None) -> Any:
         """The student's observations of `probe`, or CheckFailed saying why there are none."""
         run = self._student
         if run.import_error is not None:
             raise CheckFailed(_import_message(self.module, run.import_error))
+        if probe not in self.read:
+            self.read.append(probe)
         outcome = run.outcomes.get(probe)
+        call = call or self.call(probe)
         if outcome is None:
             raise CheckFailed(f"{call} was not run: the grader stopped before reaching it")
         if not outcome.ok:
@@ -86,7 +103,13 @@ class Observed:
         return outcome.value
 
     def close(self, actual: list[float], expected: list[float]) -> bool:
-        return close(actual, expected, self.thresholds)
+        """Within the exercise's `rtol` and `atol` ([exercises.grading] in course.toml)."""
+        return close(actual, expected, self.grading.rtol, self.grading.atol)
+
+    def printed(self) -> str:
+        """What the student's code printed in the probes this check read, trimmed to its end."""
+        text = "".join(self._student.outcomes[p].printed for p in self.read if p in self._student.outcomes)
+        return text if len(text) <= PRINTED_SHOWN else "…" + text[-PRINTED_SHOWN:]
 
 
 def _import_message(module: str, error: dict) -> str:
@@ -103,7 +126,9 @@ def _import_message(module: str, error: dict) -> str:
 
 def values_of(facts: dict, what: str, kind: tuple[str, str], dtype: str | None = None,
               shape: list | None = None) -> list[float]:
-    """Values of a tensor or array the student returned, after checking its type, dtype and shape."""
+    """Values of an array the student returned, after checking its type, dtype and shape.
+
+    `kind` is (the type name the probe reported, how a message names that type)."""
     type_name, described = kind
     if field_of(facts, "type") != type_name:
         raise CheckFailed(f"{what} should be {described}, got {facts['type']}")
@@ -116,19 +141,33 @@ def values_of(facts: dict, what: str, kind: tuple[str, str], dtype: str | None =
     return floats(facts["values"], what)
 
 
-def check_xor_table(observed: Observed, kind: tuple[str, str]) -> None:
-    """make_xor_data() gives X and Y with the reference's dtype, shape and values, row by row."""
-    student = observed.student("make_xor_data", "make_xor_data()")
-    reference = observed.reference("make_xor_data")
-    for name in ("X", "Y"):
-        expected = reference[name]
-        values = values_of(field_of(student, name), f"make_xor_data()'s {name}", kind,
-                           expected["dtype"], expected["shape"])
-        if values != expected["values"]:
-            raise CheckFailed(f"make_xor_data()'s {name} holds {values}, expected {expected['values']} (row by row)")
-
-
 def head(values: list[float], count: int = 4) -> str:
     """The first few values, for a message that stays on one line."""
     shown = ", ".join(f"{v:.4f}" for v in values[:count])
     return f"[{shown}{', …' if len(values) > count else ''}]"
+
+
+def failure_message(error: BaseException) -> str:
+    """What the student reads for a check that raised `error`."""
+    if isinstance(error, CheckFailed):
+        return error.message
+    if isinstance(error, AutograderError):
+        return f"the grader could not run this check ({error}); tell your instructor"
+    return f"the check stopped on {type(error).__name__}: {error}"
+
+
+def grade_check(exercise: Exercise, check: Check, function: Callable[[Observed], Any], name: str,
+                observe: Callable[[], Observed]) -> CheckResult:
+    """Gather the observations, run one check on them, and say how it went: passed, or why not."""
+    observed = None
+    try:
+        observed = observe()
+        function(observed)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # pytest-timeout's Failed included: a stopped check is a lost check
+        return CheckResult(exercise=exercise.id, check=check.id, name=name, possible=check.points, passed=False,
+                           message=failure_message(error), hint=check.hint, hidden=check.hidden,
+                           printed=observed.printed() if observed is not None else "")
+    return CheckResult(exercise=exercise.id, check=check.id, name=name, possible=check.points, passed=True,
+                       hidden=check.hidden)

@@ -1,8 +1,10 @@
 """`pytest autograder`: the grader as a pytest plugin.
 
-Collects autograder/checks/<id>.py for every exercise in course.toml, starts the
-workers as collection begins, turns CheckFailed into a short message with
-its hint, prints the score table and writes results.json on request.
+Every check of every exercise in course.toml becomes one pytest item, in course
+order. Workers start once deselection (`-k`, `--exercise`) has left the checks
+to run; each check waits only for its own exercise's observations. A check that
+does not pass prints its message and hint; the run ends with a score table and
+writes results.json or a record on request.
 """
 from __future__ import annotations
 
@@ -12,44 +14,59 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checking import GraderError, Observed
-from autograder.course import REPO_ROOT, Course, CourseError, load_course
 from autograder.atomic import write_json_atomically
+from autograder.checking import Observed, grade_check
+from autograder.course import DEFAULT_COURSE_FILE, Check, Course, CourseError, Exercise, load_course
+from autograder.course_code import check_functions, display_name
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
-from autograder.observations import CheckFailed
 from autograder.results import CheckResult, RunResult
 from autograder.sandbox import isolation_level
 from autograder.session import GradingSession
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-
-HELP_SUBMISSION = "folder holding the submission's exercise files (default: exercises/)"
-HELP_SOLUTIONS = "folder holding the reference solutions (default: solutions/)"
-HELP_SEED = "seed of every experiment of the run (default: [course] seed in course.toml)"
+HELP_SUBMISSION = "folder holding the submission's exercise files (default: the course's exercises/)"
+HELP_SOLUTIONS = "folder holding the reference solutions (default: the course's solutions/)"
+HELP_SEED = "seed of every experiment of the run, 0 or more (default: [course] seed in course.toml)"
 HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
 HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
 HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
-HELP_WORKERS = "workers that may run at once (default: [limits] workers_at_once; 1 keeps memory lowest)"
+HELP_WORKERS = "workers that may run at once, 0 for all (default: [limits] workers_at_once; 1 keeps memory lowest)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 
 course_key = pytest.StashKey[Course]()
 session_key = pytest.StashKey[GradingSession]()
 result_key = pytest.StashKey[RunResult]()
+PLUGIN_FILE = Path(__file__).resolve()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder")
-    group.addoption("--submission", default=str(REPO_ROOT / "exercises"), help=HELP_SUBMISSION)
-    group.addoption("--solutions", default=str(REPO_ROOT / "solutions"), help=HELP_SOLUTIONS)
+    group.addoption("--submission", default=None, help=HELP_SUBMISSION)
+    group.addoption("--solutions", default=None, help=HELP_SOLUTIONS)
     group.addoption("--seed", type=int, default=None, help=HELP_SEED)
     group.addoption("--results", default=None, help=HELP_RESULTS)
-    group.addoption("--course", default=str(REPO_ROOT / "course.toml"), help=HELP_COURSE)
+    group.addoption("--course", default=str(DEFAULT_COURSE_FILE), help=HELP_COURSE)
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
     group.addoption("--record", default=None, help=HELP_RECORD)
     group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
     group.addoption("--workers-at-once", type=int, default=None, help=HELP_WORKERS)
+
+
+def _chosen_course(config: pytest.Config) -> Course:
+    """The course file, cut to --exercise and with --workers-at-once applied; every check's code found."""
+    course = load_course(config.getoption("--course"))
+    chosen = config.getoption("--exercise")
+    if chosen:
+        course = course.only(chosen)
+    workers = config.getoption("--workers-at-once")
+    if workers is not None:
+        if workers < 0:
+            raise CourseError(f"--workers-at-once {workers}: give 0 (all at once) or more")
+        course = dataclasses.replace(course, limits=dataclasses.replace(course.limits, workers_at_once=workers))
+    for exercise in course.exercises:
+        check_functions(course, exercise)
+    return course
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -57,38 +74,27 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("the grader runs on Linux and macOS; on Windows, use WSL "
                                 "(https://learn.microsoft.com/windows/wsl/install)")
     try:
-        course = load_course(config.getoption("--course"))
+        course = _chosen_course(config)
     except CourseError as error:
         raise pytest.UsageError(str(error)) from None
-    submission = Path(config.getoption("--submission"))
+    submission = Path(config.getoption("--submission") or course.exercises_dir)
+    solutions = Path(config.getoption("--solutions") or course.solutions_dir)
     if not submission.is_dir():
         raise pytest.UsageError(f"--submission {submission}: no such folder")
-    chosen = config.getoption("--exercise")
-    if chosen:
-        unknown = sorted(set(chosen) - {e.id for e in course.exercises})
-        if unknown:
-            raise pytest.UsageError(f"--exercise {unknown[0]}: course.toml has no such exercise "
-                                    f"(it has {', '.join(e.id for e in course.exercises)})")
-        course = dataclasses.replace(course, exercises=tuple(e for e in course.exercises if e.id in chosen))
-    workers = config.getoption("--workers-at-once")
-    if workers is not None:
-        course = dataclasses.replace(course, limits=dataclasses.replace(course.limits, workers_at_once=workers))
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
-    if seed != course.seed and not Path(config.getoption("--solutions")).is_dir():
+    if seed < 0:
+        raise pytest.UsageError(f"--seed {seed}: a seed is 0 or more")
+    if seed != course.seed and not solutions.is_dir():
         raise pytest.UsageError(f"--seed {seed}: this copy of the grader holds the reference for the course seed "
                                 f"({course.seed}) only; run without --seed")
     config.stash[course_key] = course
     cache = config.getoption("--reference-cache")
-    config.stash[session_key] = GradingSession(course, submission.resolve(),
-                                               Path(config.getoption("--solutions")).resolve(), seed,
+    config.stash[session_key] = GradingSession(course, submission.resolve(), solutions.resolve(), seed,
                                                Path(cache).resolve() if cache else None)
-    config.stash[result_key] = RunResult(
-        course_title=course.title, submission=str(submission), seed=seed,
-        exercise_titles={e.id: e.title for e in course.exercises},
-        exercise_possible={e.id: e.max_points for e in course.exercises},
-        isolation=isolation_level(course.limits.isolation), hidden_elsewhere=course.hidden_points)
+    config.stash[result_key] = RunResult.for_course(course, str(submission), seed,
+                                                    isolation_level(course.limits.isolation))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -100,87 +106,85 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             f"autograder: isolation {isolation}"]
 
 
+class CheckNotPassed(Exception):
+    """Raised by a check item that did not pass, carrying its result for the report."""
+
+    def __init__(self, result: CheckResult) -> None:
+        super().__init__(result.message)
+        self.result = result
+
+
+class CheckItem(pytest.Item):
+    """One check of one exercise: waits for its exercise's observations, then runs the check on them."""
+
+    def __init__(self, *, exercise: Exercise, check: Check, function, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.exercise, self.check, self.function = exercise, check, function
+        self.shown_name = display_name(function)
+
+    def _observed(self) -> Observed:
+        grading = self.config.stash[session_key]
+        exercise_id = self.exercise.id
+        limit = self.config.stash[course_key].limits.probe_seconds
+
+        def tell_student_we_wait() -> None:
+            """A stuck call is stopped only after its time limit: say so, rather than sit silent."""
+            reporter = self.config.pluginmanager.getplugin("terminalreporter")
+            capture = self.config.pluginmanager.getplugin("capturemanager")
+            if reporter is not None and capture is not None:
+                with capture.global_and_fixture_disabled():
+                    reporter.write_line(f"\nstill grading {self.exercise.file}: a call in it is slow or stuck; "
+                                        f"each call is stopped after {limit:g} s")
+        student = grading.student(exercise_id, tell_student_we_wait)
+        return Observed(self.exercise, student, lambda: grading.reference(exercise_id))
+
+    def runtest(self) -> None:
+        result = grade_check(self.exercise, self.check, self.function, self.shown_name, self._observed)
+        self.config.stash[result_key].checks.append(result)
+        if not result.passed:
+            raise CheckNotPassed(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if not isinstance(excinfo.value, CheckNotPassed):
+            return super().repr_failure(excinfo, style)
+        result = excinfo.value.result
+        lines = [result.name, f"  {result.message}"]
+        if result.hint:
+            lines.append(f"  Hint: {result.hint}")
+        if result.printed:
+            lines.append("  Your code printed:\n" + "\n".join(f"    | {line}" for line in result.printed.splitlines()))
+        return "\n".join(lines)
+
+    def reportinfo(self):
+        return self.function.__code__.co_filename, self.function.__code__.co_firstlineno - 1, \
+            f"{self.exercise.id}: {self.shown_name}"
+
+
+class CourseChecks(pytest.File):
+    """Every check of the course, in course.toml order, collected from the plugin's own file."""
+
+    def collect(self):
+        course = self.config.stash[course_key]
+        for exercise in course.exercises:
+            for check_id, function in check_functions(course, exercise).items():
+                item = CheckItem.from_parent(self, name=f"{exercise.id}.{check_id}", exercise=exercise,
+                                             check=exercise.check(check_id), function=function)
+                item.add_marker(pytest.mark.timeout(course.limits.check_seconds))
+                yield item
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if file_path.parent == CHECKS_DIR and file_path.suffix == ".py" and not parent.session.isinitpath(file_path):
-        if file_path.stem in {e.id for e in parent.config.stash[course_key].exercises}:
-            return pytest.Module.from_parent(parent, path=file_path)
+    if file_path.resolve() == PLUGIN_FILE:
+        return CourseChecks.from_parent(parent, path=file_path)
     return None
 
 
-def _exercise_of(item: pytest.Item) -> str:
-    return Path(item.fspath).stem
-
-
-def _check_of(item: pytest.Item) -> str:
-    return item.originalname.removeprefix("test_") if isinstance(item, pytest.Function) else item.name
-
-
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Order checks as course.toml does, check that code and course.toml agree, set the timeouts."""
-    course = config.stash[course_key]
-    order = [e.id for e in course.exercises]
-    checks = [i for i in items if Path(i.fspath).parent == CHECKS_DIR]
-    for exercise in {_exercise_of(i) for i in checks}:
-        in_code = {_check_of(i) for i in checks if _exercise_of(i) == exercise}
-        in_course = {c.id for c in course.exercise(exercise).checks}
-        if in_code != in_course:
-            missing, extra = sorted(in_course - in_code), sorted(in_code - in_course)
-            raise pytest.UsageError(f"{course.path}: exercise {exercise!r} lists checks that do not match "
-                                    f"autograder/checks/{exercise}.py (no function for {missing}; "
-                                    f"no [exercises.checks.*] table for {extra})")
-    items.sort(key=lambda i: order.index(_exercise_of(i)) if i in checks else len(order))
-    for item in checks:
-        item.add_marker(pytest.mark.timeout(course.limits.check_seconds))
-
-
-def pytest_collection(session: pytest.Session) -> None:
-    """Start the workers before collecting: they need a few seconds, collection needs none of them."""
-    if not session.config.option.collectonly:
-        session.config.stash[session_key].start([e.id for e in session.config.stash[course_key].exercises])
-
-
-@pytest.fixture
-def observed(request: pytest.FixtureRequest) -> Observed:
-    """The student's and the reference's observations for this check's exercise."""
-    exercise = Path(request.node.fspath).stem
-    grading = request.config.stash[session_key]
-    limit = request.config.stash[course_key].limits.probe_seconds
-
-    def tell_student_we_wait() -> None:
-        """A stuck call is stopped only after its time limit: say so, rather than sit silent."""
-        reporter = request.config.pluginmanager.getplugin("terminalreporter")
-        capture = request.config.pluginmanager.getplugin("capturemanager")
-        if reporter is not None and capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"\nstill grading {exercise}.py: a call in it is slow or stuck; "
-                                    f"each call is stopped after {limit:g} s")
-    return Observed(grading.student(exercise, tell_student_we_wait), lambda: grading.reference(exercise),
-                    request.config.stash[course_key].thresholds)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
-    if Path(item.fspath).parent != CHECKS_DIR or (call.when != "call" and not report.failed):
-        return report
-    course = item.config.stash[course_key]
-    check = course.exercise(_exercise_of(item)).check(_check_of(item))
-    name = (item.function.__doc__ or item.name).strip().splitlines()[0]
-    message = ""
-    if call.excinfo is not None:
-        if call.excinfo.errisinstance(CheckFailed):
-            message = call.excinfo.value.message
-            report.longrepr = f"{name}\n  {message}\n  Hint: {check.hint}" if check.hint else f"{name}\n  {message}"
-        elif call.excinfo.errisinstance(GraderError):
-            message = f"the grader could not run this check ({call.excinfo.value}); tell your instructor"
-            report.longrepr = f"{name}\n  {message}"
-        else:
-            message = f"the check stopped on {call.excinfo.typename}: {call.excinfo.value}"
-    item.config.stash[result_key].checks.append(CheckResult(
-        exercise=_exercise_of(item), check=check.id, name=name, possible=check.points,
-        passed=report.passed, message=message, hint=check.hint if not report.passed else "", hidden=check.hidden))
-    return report
+    """Start the workers of the exercises whose checks are left once -k, -m and --deselect have chosen."""
+    if not config.option.collectonly:
+        chosen = {item.exercise.id for item in items if isinstance(item, CheckItem)}
+        config.stash[session_key].start([e.id for e in config.stash[course_key].exercises if e.id in chosen])
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -1,24 +1,31 @@
-"""Load course.toml into frozen dataclasses: the one source of points, seeds and limits.
+"""Load course.toml into frozen dataclasses: the one source of points, seeds, settings and limits.
+
+A course is a folder: `course.toml`, `exercises/` and `solutions/` (one `<id>.py` each),
+and `autograder/` holding the course's own parts, one file per exercise in each of
+`probes/`, `checks/`, `recordings/` and `lessons/`. The engine reads the course only
+through `Course`; it names no exercise of its own.
 
 An unknown key or a bad value is a CourseError that names the key and the file,
 so a typo in course.toml cannot silently change a grade.
 """
 from __future__ import annotations
 
+import dataclasses
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping
 
-__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Thresholds", "Gradescope",
-           "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE"]
+from .errors import CourseError
+
+__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Settings", "Gradescope",
+           "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE", "COURSE_PARTS"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_COURSE_FILE = REPO_ROOT / "course.toml"
-
-
-class CourseError(ValueError):
-    """course.toml is missing, malformed, or holds an unknown key or a bad value."""
+# The folders of a course's own parts, under <course root>/autograder/: one file per exercise in each.
+COURSE_PARTS = ("probes", "checks", "recordings", "lessons")
 
 
 @dataclass(frozen=True)
@@ -36,18 +43,6 @@ class Limits:
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", "basic"):
             raise CourseError(f"isolation = {self.isolation!r} should be 'auto' or 'basic'")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    rtol: float = 1e-4
-    atol: float = 1e-5
-    convergence_starts: int = 6
-    convergence_epochs: int = 1000
-    convergence_lr: float = 0.01
-    convergence_margin: float = 0.2
-    convergence_misses_allowed: int = 1
-    why_min_words: int = 5
 
 
 GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -68,6 +63,40 @@ class Gradescope:
                                   f"{', '.join(GRADESCOPE_VISIBILITIES)}")
 
 
+class Settings(Mapping[str, Any]):
+    """An exercise's own table of settings, read as attributes: a missing one names its table."""
+
+    def __init__(self, values: Mapping[str, Any], where: str) -> None:
+        self._values = MappingProxyType(dict(values))
+        self._where = where
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise CourseError(f"{self._where} has no {name!r}: add `{name} = ...` there") from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({dict(self._values)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self) == dict(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._values.items(), key=lambda item: item[0])))
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
@@ -82,6 +111,18 @@ class Exercise:
     id: str
     title: str
     checks: tuple[Check, ...]
+    # [exercises.params]: sent to this exercise's probes, and part of its recording's fingerprint.
+    params: Settings = field(default_factory=lambda: Settings({}, "[exercises.params]"))
+    # [exercises.grading]: read by this exercise's checks only (tolerances, margins, minimums, options).
+    grading: Settings = field(default_factory=lambda: Settings({}, "[exercises.grading]"))
+    # Probes whose reference observations are an answer key: never shipped in the student release.
+    answer_key_probes: tuple[str, ...] = ()
+    # [exercises.free_text]: column -> "probe/path/in/its/value" of answers an instructor grades by hand.
+    free_text: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def file(self) -> str:
+        return f"{self.id}.py"
 
     @property
     def max_points(self) -> float:
@@ -91,59 +132,146 @@ class Exercise:
         for check in self.checks:
             if check.id == check_id:
                 return check
-        raise CourseError(f"course.toml: exercise {self.id!r} has no check {check_id!r}; "
-                          f"add [exercises.checks.{check_id}] with its points")
+        raise CourseError(f"course.toml: exercise {self.id!r} has no check {check_id!r} "
+                          f"(it has {', '.join(c.id for c in self.checks)})")
 
 
 @dataclass(frozen=True)
 class Course:
+    id: str
     title: str
     seed: int
     limits: Limits
-    thresholds: Thresholds
     exercises: tuple[Exercise, ...]
     path: Path
     gradescope: Gradescope = Gradescope()
     # Points of hidden checks this copy does not hold (set in the student release), shown after the score.
     hidden_points: float = 0.0
+    # Environment variables every worker gets ("{home}" is its private home folder).
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # Extra pip options for installing the dependencies where the grader is set up (Gradescope's setup.sh).
+    pip_options: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        return self.path.resolve().parent
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def parts_dir(self) -> Path:
+        return self.root / "autograder"
+
+    @property
+    def probes_dir(self) -> Path:
+        return self.parts_dir / "probes"
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.parts_dir / "checks"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.parts_dir / "recordings"
+
+    @property
+    def lessons_dir(self) -> Path:
+        return self.parts_dir / "lessons"
 
     @property
     def max_points(self) -> float:
         return sum(exercise.max_points for exercise in self.exercises)
 
+    @property
+    def exercise_files(self) -> tuple[str, ...]:
+        return tuple(exercise.file for exercise in self.exercises)
+
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
             if exercise.id == exercise_id:
                 return exercise
-        raise CourseError(f"{self.path}: no exercise {exercise_id!r}")
+        raise CourseError(f"{self.path}: no exercise {exercise_id!r} "
+                          f"(it has {', '.join(e.id for e in self.exercises)})")
+
+    def only(self, exercise_ids: Iterable[str]) -> "Course":
+        """The same course with only these exercises (in course order); CourseError for an unknown id."""
+        wanted = list(exercise_ids)
+        for exercise_id in wanted:
+            self.exercise(exercise_id)
+        return dataclasses.replace(self, exercises=tuple(e for e in self.exercises if e.id in wanted))
 
 
-def _typed(cls: type, table: dict[str, Any], where: str) -> Any:
+def _typed(cls: type, table: Any, where: str) -> Any:
     """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types."""
+    if not isinstance(table, dict):
+        raise CourseError(f"{where} should be a table")
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in table.items():
         if key not in known:
             raise CourseError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        default = known[key].default
-        expected = type(default) if default is not None and not isinstance(default, str) else str
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
-            raise CourseError(f"{where}: {key} = {value!r} should be a {expected.__name__}")
-        if isinstance(value, (int, float)) and value < 0:
-            raise CourseError(f"{where}: {key} = {value!r} must not be negative")
-        values[key] = value
+        values[key] = typed_value(key, value, known[key].default, where)
     try:
         return cls(**values)
     except CourseError as error:  # a value the dataclass itself refused: name the file and table too
         raise CourseError(f"{where}: {error}") from None
 
 
+def typed_value(key: str, value: Any, default: Any, where: str) -> Any:
+    """`value` if it has the type of `default` (an int is a float too) and is not negative."""
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+        raise CourseError(f"{where}: {key} = {value!r} should be a {expected.__name__}")
+    if isinstance(value, (int, float)) and value < 0:
+        raise CourseError(f"{where}: {key} = {value!r} must not be negative")
+    return value
+
+
+@dataclass(frozen=True)
+class _CheckFields:
+    points: float = 0.0
+    hint: str = ""
+    hidden: bool = False
+
+
+_EXERCISE_KEYS = ("id", "title", "checks", "params", "grading", "answer_key_probes", "free_text")
+_PLAIN = (bool, int, float, str)
+
+
+def _settings(table: Any, where: str) -> Settings:
+    if not isinstance(table, dict):
+        raise CourseError(f"{where} should be a table")
+    for key, value in table.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, _PLAIN) for item in items):
+            raise CourseError(f"{where}: {key} should be a number, a string, a bool or a list of them")
+    return Settings(table, where)
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise CourseError(f"{what} should be a list of strings")
+    return tuple(value)
+
+
+def _string_table(table: Any, where: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise CourseError(f"{where} should be a table of strings")
+    return dict(table)
+
+
 def _exercise(table: dict[str, Any], where: str) -> Exercise:
-    unknown = set(table) - {"id", "title", "checks"}
+    unknown = set(table) - set(_EXERCISE_KEYS)
     if unknown:
-        raise CourseError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: checks, id, title)")
+        raise CourseError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_EXERCISE_KEYS))})")
     if not isinstance(table.get("id"), str) or not table["id"].isidentifier():
         raise CourseError(f"{where}: every [[exercises]] needs an id that is a Python identifier")
     where = f"{where} [exercises] id={table['id']!r}"
@@ -155,14 +283,15 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
         checks.append(Check(id=check_id, **vars(_typed(_CheckFields, check_table, check_where))))
     if not checks:
         raise CourseError(f"{where}: no [exercises.checks.*] tables")
-    return Exercise(id=table["id"], title=str(table.get("title", table["id"])), checks=tuple(checks))
+    return Exercise(
+        id=table["id"], title=str(table.get("title", table["id"])), checks=tuple(checks),
+        params=_settings(table.get("params", {}), f"{where} [exercises.params]"),
+        grading=_settings(table.get("grading", {}), f"{where} [exercises.grading]"),
+        answer_key_probes=_strings(table.get("answer_key_probes", []), f"{where} answer_key_probes"),
+        free_text=_string_table(table.get("free_text", {}), f"{where} [exercises.free_text]"))
 
 
-@dataclass(frozen=True)
-class _CheckFields:
-    points: float = 0.0
-    hint: str = ""
-    hidden: bool = False
+_TABLES = ("course", "limits", "gradescope", "environment", "setup", "exercises")
 
 
 def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
@@ -174,19 +303,25 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         raise CourseError(f"{path}: course file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise CourseError(f"{path}: not valid TOML: {error}") from None
-    unknown = set(data) - {"course", "limits", "thresholds", "gradescope", "exercises"}
+    unknown = set(data) - set(_TABLES)
     if unknown:
-        raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r}")
+        raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r} (known: {', '.join(_TABLES)})")
     head = data.get("course", {})
-    known = {"title", "seed", "hidden_points"}
+    known = {"id", "title", "seed", "hidden_points"}
     if set(head) - known:
         raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - known)[0]!r}")
     seed = head.get("seed", 0)
     hidden_points = head.get("hidden_points", 0)
     if not isinstance(hidden_points, (int, float)) or isinstance(hidden_points, bool) or hidden_points < 0:
         raise CourseError(f"{path} [course]: hidden_points = {hidden_points!r} should be a number of points")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise CourseError(f"{path} [course]: seed = {seed!r} should be an int")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise CourseError(f"{path} [course]: seed = {seed!r} should be an int, 0 or more")
+    course_id = head.get("id", "course")
+    if not isinstance(course_id, str) or not course_id.isidentifier():
+        raise CourseError(f"{path} [course]: id = {course_id!r} should be a Python identifier")
+    setup = data.get("setup", {})
+    if set(setup) - {"pip_options"}:
+        raise CourseError(f"{path} [setup]: unknown key {sorted(set(setup) - {'pip_options'})[0]!r}")
     exercises = tuple(_exercise(t, str(path)) for t in data.get("exercises", []))
     if not exercises:
         raise CourseError(f"{path}: no [[exercises]]")
@@ -194,12 +329,14 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     if len(set(ids)) != len(ids):
         raise CourseError(f"{path}: exercise ids must be unique, got {ids}")
     return Course(
+        id=course_id,
         title=str(head.get("title", "Course")),
         seed=seed,
         limits=_typed(Limits, data.get("limits", {}), f"{path} [limits]"),
-        thresholds=_typed(Thresholds, data.get("thresholds", {}), f"{path} [thresholds]"),
         exercises=exercises,
         path=path,
         gradescope=_typed(Gradescope, data.get("gradescope", {}), f"{path} [gradescope]"),
         hidden_points=float(hidden_points),
+        environment=_string_table(data.get("environment", {}), f"{path} [environment]"),
+        pip_options=_strings(setup.get("pip_options", []), f"{path} [setup] pip_options"),
     )

@@ -25,13 +25,16 @@ class ProbeOutcome:
     ok: bool
     value: Any = None
     error: dict | None = None
+    printed: str = ""  # what the student's code printed during the probe (its end), shown when a check fails
 
     @classmethod
     def from_event(cls, event: dict) -> "ProbeOutcome":
+        printed = event.get("printed") if isinstance(event.get("printed"), str) else ""
         if event.get("event") == "done":
-            return cls(ok=True, value=event.get("value"))
+            return cls(ok=True, value=event.get("value"), printed=printed)
         error = event.get("error")
-        return cls(ok=False, error=error if isinstance(error, dict) else {"type": "Error", "message": ""})
+        return cls(ok=False, error=error if isinstance(error, dict) else {"type": "Error", "message": ""},
+                   printed=printed)
 
 
 @dataclass
@@ -41,13 +44,10 @@ class ExerciseRun:
     module_path: str
     import_error: dict | None = None
     outcomes: dict[str, ProbeOutcome] = field(default_factory=dict)
-    console: str = ""
-    seconds: float = 0.0
-    isolation: str = "basic"
 
     def to_json(self) -> dict:
         return {"exercise": self.exercise, "import_error": self.import_error,
-                "outcomes": {name: {"ok": o.ok, "value": o.value, "error": o.error}
+                "outcomes": {name: {"ok": o.ok, "value": o.value, "error": o.error, "printed": o.printed}
                              for name, o in self.outcomes.items()}}
 
     @classmethod
@@ -55,7 +55,7 @@ class ExerciseRun:
         run = cls(exercise=data["exercise"], module_path=module_path, import_error=data.get("import_error"))
         for name, outcome in data.get("outcomes", {}).items():
             run.outcomes[name] = ProbeOutcome(ok=outcome["ok"], value=outcome.get("value"),
-                                              error=outcome.get("error"))
+                                              error=outcome.get("error"), printed=outcome.get("printed") or "")
         return run
 
 
@@ -70,8 +70,6 @@ def field_of(data: Any, *path: str | int) -> Any:
 
 
 def number(value: Any, what: str) -> float:
-    if value in ("nan", "inf", "-inf"):  # the worker spells non-finite floats this way
-        return float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CheckFailed(f"{what} is not a number (got {type(value).__name__})")
     return float(value)

@@ -1,10 +1,10 @@
 """The expected side of every check: the reference's observations, live or recorded.
 
 Live, the probes run on solutions/ in their own worker. Recorded, they are read
-from autograder/reference/<exercise>.json, written by `python -m autograder
+from the course's autograder/recordings/<exercise>.json, written by `python -m autograder
 snapshot` for the course seed. A recording is used only while its fingerprint
-(probe code, solution code, seed and probe parameters) still matches, so it can
-never silently go stale; tests/ also re-runs the solutions and compares. The
+(the exercise's probe code and the probe helpers it can import, its solution, the
+seed and the exercise's own params) still matches, so it can never silently go stale; tests/ also re-runs the solutions and compares. The
 student release has recordings but neither the solutions nor the probes'
 reference-only sections: there the recorded digest of that code stands in for it.
 """
@@ -17,12 +17,10 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 from .observations import ExerciseRun
-from .runner import PROBES_DIR, ProbeRequest, run_probes
+from .runner import ProbeRequest, run_probes
 
-__all__ = ["SNAPSHOT_DIR", "fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run", "record_reference"]
-
-SNAPSHOT_DIR = Path(__file__).resolve().parent / "reference"
-
+__all__ = ["fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run",
+           "record_reference", "probe_sources"]
 
 REFERENCE_ONLY = re.compile(r"^### BEGIN REFERENCE ONLY$.*?^### END REFERENCE ONLY$\n?", re.M | re.S)
 
@@ -32,32 +30,39 @@ def public_probe_source(source: str) -> str:
     return REFERENCE_ONLY.sub("", source)
 
 
+def probe_sources(request: ProbeRequest) -> list[str]:
+    """The code an exercise's probes run: its probe module, then the shared helpers (`_*.py`) beside it."""
+    helpers = sorted(request.probes_dir.glob("_*.py"))
+    return [path.read_text(encoding="utf-8") for path in [request.probe_file, *helpers]]
+
+
 def solution_digest(request: ProbeRequest) -> str | None:
-    """The sha256 of the reference side's own code: the solution file and the probe's
+    """The sha256 of the reference side's own code: the solution file and the probes'
     reference-only sections. None where there is no solution file (the student release)."""
     path = request.module_path
     if not path.is_file():
         return None
-    probe = (PROBES_DIR / f"{request.exercise}.py").read_text(encoding="utf-8")
     digest = hashlib.sha256(path.read_bytes())
-    digest.update("".join(m.group(0) for m in REFERENCE_ONLY.finditer(probe)).encode())
+    for source in probe_sources(request):
+        digest.update("".join(m.group(0) for m in REFERENCE_ONLY.finditer(source)).encode())
     return digest.hexdigest()
 
 
 def fingerprint(request: ProbeRequest, solution_sha256: str | None) -> str:
     digest = hashlib.sha256()
-    digest.update(public_probe_source((PROBES_DIR / f"{request.exercise}.py").read_text(encoding="utf-8")).encode())
+    for source in probe_sources(request):
+        digest.update(hashlib.sha256(public_probe_source(source).encode()).digest())
     digest.update((solution_sha256 or "<no solution>").encode())
     digest.update(json.dumps({"seed": request.seed, "params": request.params,
                               "probes": list(request.probes)}, sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def snapshot_path(exercise: str, snapshot_dir: Path = SNAPSHOT_DIR) -> Path:
+def snapshot_path(exercise: str, snapshot_dir: Path) -> Path:
     return snapshot_dir / f"{exercise}.json"
 
 
-def recorded_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -> ExerciseRun | None:
+def recorded_reference(request: ProbeRequest, snapshot_dir: Path) -> ExerciseRun | None:
     """The recorded observations for `request`, if a recording with its fingerprint exists."""
     path = snapshot_path(request.exercise, snapshot_dir)
     try:
@@ -72,13 +77,13 @@ def recorded_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR)
     return ExerciseRun.from_json(data["run"], module_path=str(request.module_path))
 
 
-def reference_run(request: ProbeRequest, cache_dir: Path | None = None) -> ExerciseRun:
+def reference_run(request: ProbeRequest, recordings_dir: Path, cache_dir: Path | None = None) -> ExerciseRun:
     """Recorded observations when they match, else a live run of the solutions.
 
     With `cache_dir`, a live run is recorded there too (under its seed), so that
     grading many submissions at another seed runs the reference once.
     """
-    recorded = recorded_reference(request)
+    recorded = recorded_reference(request, recordings_dir)
     if recorded is None and cache_dir is not None:
         recorded = recorded_reference(request, cache_dir / f"seed-{request.seed}")
     if recorded is not None:
@@ -97,7 +102,7 @@ def reference_run(request: ProbeRequest, cache_dir: Path | None = None) -> Exerc
     return recorded_reference(request, cache_dir / f"seed-{request.seed}") or run_probes(request)
 
 
-def record_reference(request: ProbeRequest, snapshot_dir: Path = SNAPSHOT_DIR) -> Path:
+def record_reference(request: ProbeRequest, snapshot_dir: Path) -> Path:
     """Run the solutions live and record what they show; refuses to record a failing reference."""
     run = run_probes(request)
     failed = [name for name, outcome in run.outcomes.items() if not outcome.ok]

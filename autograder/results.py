@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .course import Course
 
 __all__ = ["CheckResult", "RunResult"]
 
@@ -16,6 +20,7 @@ class CheckResult:
     message: str = ""
     hint: str = ""
     hidden: bool = False  # run only when the instructor grades (course.toml `hidden = true`)
+    printed: str = ""  # what the student's code printed in the probes a failed check read (trimmed)
 
     @property
     def score(self) -> float:
@@ -33,6 +38,14 @@ class RunResult:
     isolation: str = "basic"
     checks: list[CheckResult] = field(default_factory=list)
     hidden_elsewhere: float = 0.0  # points of hidden checks only the instructor's grader runs
+
+    @classmethod
+    def for_course(cls, course: "Course", submission: str, seed: int, isolation: str = "basic") -> "RunResult":
+        """An empty result for `course`: its title, exercises and points, before any check runs."""
+        return cls(course_title=course.title, submission=submission, seed=seed,
+                   exercise_titles={e.id: e.title for e in course.exercises},
+                   exercise_possible={e.id: e.max_points for e in course.exercises},
+                   isolation=isolation, hidden_elsewhere=course.hidden_points)
 
     def for_exercise(self, exercise: str) -> list[CheckResult]:
         return [c for c in self.checks if c.exercise == exercise]

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cgroups import WorkerCgroup
-from .course import Limits
+from .course import Course, Limits
 from .observations import ExerciseRun, ProbeOutcome
 from .sandbox import isolation_level, sandboxed
 
-__all__ = ["ProbeRequest", "run_probes", "PROBES_DIR", "WORKER_FILE"]
+__all__ = ["ProbeRequest", "probe_request", "run_probes", "WORKER_FILE"]
 
-PROBES_DIR = Path(__file__).resolve().parent / "probes"
 WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
 
 
@@ -34,24 +33,36 @@ class ProbeRequest:
     """What a worker needs: no expected value, only where the code is and how to probe it."""
     exercise: str
     module_path: Path
-    probes: tuple[str, ...]
+    probes_dir: Path
     seed: int
+    probes: tuple[str, ...] = ()  # () runs every probe the probe module defines
     params: dict = field(default_factory=dict)
     reference: bool = False
     limits: Limits = Limits()
+    environment: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def probe_file(self) -> Path:
+        return self.probes_dir / f"{self.exercise}.py"
 
 
-def _clean_environment(home: str) -> dict[str, str]:
-    """No secrets and no inherited settings: only what the frameworks need to start quietly."""
+def probe_request(course: Course, exercise: str, folder: Path, seed: int, reference: bool = False) -> ProbeRequest:
+    """The request for one exercise of `course` on `folder`: only that exercise's own params go in."""
+    return ProbeRequest(exercise=exercise, module_path=Path(folder) / course.exercise(exercise).file,
+                        probes_dir=course.probes_dir, seed=seed, params=dict(course.exercise(exercise).params),
+                        reference=reference, limits=course.limits, environment=tuple(course.environment.items()))
+
+
+def _clean_environment(home: str, course_environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """No secrets and no inherited settings: the basics, one thread per numeric library, and what
+    the course's frameworks need to start quietly (course.toml [environment])."""
     return {
         "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
         "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": "",
-        "KERAS_BACKEND": "tensorflow", "KERAS_HOME": os.path.join(home, ".keras"),
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": os.path.join(home, ".mpl"),
         **{key: os.environ[key] for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if key in os.environ},
+        **{key: value.replace("{home}", home) for key, value in course_environment},
     }
 
 
@@ -112,18 +123,19 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
     request_file = os.path.join(workdir, "request.json")
     with open(request_file, "w", encoding="utf-8") as handle:
         json.dump({"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
-                   "probe_path": str(PROBES_DIR / f"{request.exercise}.py"), "probes": probes,
+                   "probes_dir": str(request.probes_dir.resolve()), "probes": probes,
                    "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
     limits = request.limits
     command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
-                        readable=[WORKER_FILE, PROBES_DIR, request.module_path.resolve(), Path(request_file)],
+                        readable=[WORKER_FILE, request.probes_dir.resolve(), request.module_path.resolve(),
+                                  Path(request_file)],
                         scratch=Path(home), scratch_bytes=limits.scratch_mib * 1024 * 1024,
                         level=isolation_level(limits.isolation))
     try:
         process = subprocess.Popen(
-            command, cwd=home, env=_clean_environment(home), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            command, cwd=home, env=_clean_environment(home, request.environment), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             pass_fds=(write_end,),
             preexec_fn=_limit_resources(limits.memory_mib, limits.output_bytes,
                                         _process_allowance(limits.processes), cgroup))
@@ -188,11 +200,24 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> 
     return events, stopped
 
 
+def _declared(events: list[dict]) -> list[str] | None:
+    """The probe names the worker read from the probe module, before any student code ran."""
+    for event in events:
+        if event.get("event") in ("imported", "import_failed"):
+            return None
+        names = event.get("names")
+        if event.get("event") == "probes" and isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return names
+    return None
+
+
 def _finished(events: list[dict], probes: list[str]) -> bool:
+    """Every probe asked for (or, when none were named, every probe declared) has reported."""
     if any(e.get("event") == "import_failed" for e in events):
         return True
+    expected = probes or _declared(events)
     reported = {e.get("probe") for e in events if e.get("event") in ("done", "failed")}
-    return set(probes) <= reported
+    return expected is not None and set(expected) <= reported
 
 
 def _decode(line: bytes) -> dict | None:
@@ -223,19 +248,17 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
 
 def run_probes(request: ProbeRequest) -> ExerciseRun:
     """Run every probe of `request`, restarting the worker past any probe that kills it."""
-    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path),
-                      isolation=isolation_level(request.limits.isolation))
+    run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path))
     if not request.module_path.is_file():
         run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
                             "message": f"{request.module_path.name} is missing from the submission"}
         return run
-    pending = list(request.probes)
-    started = time.monotonic()
+    pending = list(request.probes)  # empty until the worker declares its probes, when none were named
     with tempfile.TemporaryDirectory(prefix=f"autograder-{request.exercise}-") as workdir:
-        log_path = os.path.join(workdir, "console.log")
-        with open(log_path, "w+b") as log:
-            while pending:
+        with open(os.path.join(workdir, "console.log"), "w+b") as log:
+            while True:
                 events, stopped = _run_worker(request, pending, workdir, log)
+                pending = pending or _declared(events) or []
                 current = None
                 for event in events:
                     kind = event["event"]
@@ -260,7 +283,6 @@ def run_probes(request: ProbeRequest) -> ExerciseRun:
                     "type": "WorkerStopped", "where": None, "todo": False,
                     "message": _describe_stop(stopped, request, "probe")})
                 pending.remove(current)
-            log.seek(0)
-            run.console = log.read(4000).decode("utf-8", errors="replace")
-    run.seconds = time.monotonic() - started
+                if not pending:
+                    break
     return run

@@ -12,9 +12,8 @@ from typing import Callable
 
 from .course import Course
 from .observations import ExerciseRun
-from .probes import probe_names
 from .reference import reference_run
-from .runner import ProbeRequest, run_probes
+from .runner import ProbeRequest, probe_request, run_probes
 
 __all__ = ["GradingSession"]
 
@@ -32,26 +31,17 @@ class GradingSession:
         self._student: dict[str, Future[ExerciseRun]] = {}
         self._reference: dict[str, Future[ExerciseRun]] = {}
 
-    def _request(self, exercise: str, folder: Path, reference: bool) -> ProbeRequest:
-        thresholds = self.course.thresholds
-        return ProbeRequest(
-            exercise=exercise, module_path=folder / f"{exercise}.py", probes=probe_names(exercise),
-            seed=self.seed, reference=reference, limits=self.course.limits,
-            params={"convergence_starts": thresholds.convergence_starts,
-                    "convergence_epochs": thresholds.convergence_epochs,
-                    "convergence_lr": thresholds.convergence_lr})
-
     def reference_request(self, exercise: str) -> ProbeRequest:
-        return self._request(exercise, self.solutions, reference=True)
+        return probe_request(self.course, exercise, self.solutions, self.seed, reference=True)
 
     def start(self, exercises: list[str]) -> None:
         """Start every exercise's workers at once; the reference may come from its recording."""
         for exercise in exercises:
             if exercise not in self._reference:
                 self._reference[exercise] = self._executor.submit(
-                    reference_run, self.reference_request(exercise), self.reference_cache)
+                    reference_run, self.reference_request(exercise), self.course.recordings_dir, self.reference_cache)
                 self._student[exercise] = self._executor.submit(
-                    run_probes, self._request(exercise, self.submission, reference=False))
+                    run_probes, probe_request(self.course, exercise, self.submission, self.seed))
 
     def student(self, exercise: str, on_wait: Callable[[], None] | None = None,
                 patience: float = 15.0) -> ExerciseRun:

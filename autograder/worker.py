@@ -1,23 +1,29 @@
 """The only place student code runs: a fresh interpreter that runs one exercise's probes.
 
 Started by autograder.runner as `python -I worker.py REQUEST_JSON OUT_FD`. It loads
-the probe module and the submitted module by path (never through sys.path), runs
-the requested probes one at a time and writes one JSON line per event to OUT_FD:
+the course's probe folder as the package `course_probes` (so probe modules share
+helpers with relative imports), then the exercise's probe module, then the
+submitted module by path (never through sys.path). A probe is every function named
+`probe_<name>` defined in the probe module, in the order it is defined. The worker
+runs the requested probes one at a time and writes one JSON line per event to OUT_FD:
+  {"event": "probes", "names": [...]}            the probes the module defines (before student code)
   {"event": "imported"}                          the submitted module loaded
   {"event": "import_failed", "error": {...}}     it did not; nothing else follows
   {"event": "start", "probe": NAME}              a probe begins (the runner times it)
-  {"event": "done", "probe": NAME, "value": ...} its plain-data observations
-  {"event": "failed", "probe": NAME, "error": {...}}
+  {"event": "done", "probe": NAME, "value": ..., "printed": TEXT}   its plain-data observations
+  {"event": "failed", "probe": NAME, "error": {...}, "printed": TEXT}
 No expected value ever enters this process: the request holds only seeds,
 parameters and paths. This file uses the standard library only, so that it can
 run before anything else is imported.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
 import importlib.util
+import inspect
 import io
 import json
-import math
 import os
 import random
 import sys
@@ -26,6 +32,9 @@ import types
 import zlib
 
 _MESSAGE_LIMIT = 600
+_PRINTED_LIMIT = 2000
+PROBE_PACKAGE = "course_probes"
+PROBE_PREFIX = "probe_"
 
 
 def _load_by_path(name: str, path: str):
@@ -77,10 +86,8 @@ def describe_error(error: BaseException, student_path: str) -> dict:
 
 def _plain(value):
     """Check that probe output is plain JSON data; anything else is a probe bug."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int, str, float)):
         return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -88,13 +95,36 @@ def _plain(value):
     raise TypeError(f"probe returned non-plain data of type {type(value).__name__}")
 
 
-def seed_everything(seed: int, probe_name: str, frameworks) -> int:
-    """Seed random, numpy and the frameworks from the run seed and the probe name."""
-    probe_seed = (seed * 1_000_003 + zlib.crc32(probe_name.encode())) % (2**31 - 1)
-    random.seed(probe_seed)
-    for reseed in frameworks:
-        reseed(probe_seed)
-    return probe_seed
+def probe_seed(seed: int, probe_name: str) -> int:
+    """Each probe's own seed, from the run seed and the probe's name: adding a probe changes no other."""
+    return (seed * 1_000_003 + zlib.crc32(probe_name.encode())) % (2**31 - 1)
+
+
+def seed_everything(seed: int, probes) -> None:
+    """One scheme for every probe: `random`, numpy when anything loaded it, then the probe
+    module's own `reseed(seed)` for the frameworks it uses."""
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(seed)
+    reseed = getattr(probes, "reseed", None)
+    if callable(reseed):
+        reseed(seed)
+
+
+def load_probe_module(probes_dir: str, exercise: str):
+    """probes/<exercise>.py as a module of the package `course_probes`, whose other modules it may import."""
+    spec = importlib.machinery.ModuleSpec(PROBE_PACKAGE, None, is_package=True)
+    spec.submodule_search_locations = [probes_dir]
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[PROBE_PACKAGE] = package
+    return importlib.import_module(f"{PROBE_PACKAGE}.{exercise}")
+
+
+def probes_of(module) -> dict:
+    """name -> function for every `probe_<name>` function defined in `module`, in definition order."""
+    return {name[len(PROBE_PREFIX):]: value for name, value in vars(module).items()
+            if name.startswith(PROBE_PREFIX) and inspect.isfunction(value) and value.__module__ == module.__name__}
 
 
 def main(argv: list[str]) -> int:
@@ -108,8 +138,12 @@ def main(argv: list[str]) -> int:
         out.flush()
 
     student_path = os.path.abspath(request["module_path"])
-    probes = _load_by_path(f"autograder_probes_{request['exercise']}", request["probe_path"])
-    probes.setup()
+    probe_module = load_probe_module(request["probes_dir"], request["exercise"])
+    probes = probes_of(probe_module)
+    emit(event="probes", names=list(probes))
+    setup = getattr(probe_module, "setup", None)
+    if callable(setup):
+        setup()
     try:
         student = _load_by_path(request["exercise"], student_path)
     except BaseException as error:  # SystemExit and KeyboardInterrupt included: report, don't die
@@ -118,23 +152,25 @@ def main(argv: list[str]) -> int:
     emit(event="imported")
     context = types.SimpleNamespace(seed=request["seed"], params=request["params"],
                                     reference=request["reference"], probe_seed=0)
-    for name in request["probes"]:
+    for name in request["probes"] or list(probes):
         emit(event="start", probe=name)
-        context.probe_seed = seed_everything(request["seed"], name, probes.RESEED)
+        context.probe_seed = probe_seed(request["seed"], name)
+        seed_everything(context.probe_seed, probe_module)
         captured = io.StringIO()
         real_stdout = sys.stdout
         sys.stdout = captured
         try:
-            value = _plain(probes.PROBES[name](student, context))
+            value = _plain(probes[name](student, context))
         except BaseException as error:
             sys.stdout = real_stdout
-            emit(event="failed", probe=name, error=describe_error(error, student_path))
+            emit(event="failed", probe=name, error=describe_error(error, student_path),
+                 printed=captured.getvalue()[-_PRINTED_LIMIT:])
             continue
         finally:
             sys.stdout = real_stdout
         if isinstance(value, dict):
             value.setdefault("printed_chars", len(captured.getvalue()))
-        emit(event="done", probe=name, value=value)
+        emit(event="done", probe=name, value=value, printed=captured.getvalue()[-_PRINTED_LIMIT:])
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Answers are graded by their letters, not their container: {"a", "b"}, ["A", "B"]
 and "a, b" are the same answer. The student release checks an answer's form
-only; whether it is right (test_qN_answer, hidden in course.toml) is graded by
+only; whether it is right (check_qN_answer, hidden in course.toml) is graded by
 the instructor, whose grader alone holds the key.
 """
 from __future__ import annotations
@@ -28,12 +28,8 @@ def letters(answer: dict, name: str) -> set[str]:
     return chosen
 
 
-# The option letters each question offers (its text is in exercises/concepts.py).
-OPTIONS = {1: "abcde", 2: "abcde", 3: "abcdef"}
-
-
 def _student_answer(observed: Observed, number: int) -> dict:
-    student = field_of(observed.student("answers", "concepts.py"), "questions")
+    student = field_of(observed.student("answers"), "questions")
     return student.get(f"q{number}", {})
 
 
@@ -46,10 +42,11 @@ def _chosen(observed: Observed, number: int) -> set[str]:
     chosen = letters(student["answer"], name)
     if not chosen:
         raise CheckFailed(f"{name} is still empty: choose every option that is true")
-    unknown = sorted(chosen - set(OPTIONS[number]))
+    options = observed.grading.options[number - 1]  # [exercises.grading] options in course.toml
+    unknown = sorted(chosen - set(options))
     if unknown:
         raise CheckFailed(f"{name} chooses {unknown}, which question {number} does not offer "
-                          f"(its options are {', '.join(OPTIONS[number])})")
+                          f"(its options are {', '.join(options)})")
     return chosen
 
 
@@ -73,51 +70,51 @@ def _why(observed: Observed, number: int) -> None:
     if not isinstance(text, str):
         raise CheckFailed(f"{name} should be a string of one to three sentences")
     words = len(text.split())
-    needed = observed.thresholds.why_min_words
+    needed = observed.grading.why_min_words
     if words < needed:
         raise CheckFailed(f"{name} has {words} words: explain your answer in at least {needed}")
 
 
-def test_q1_answer_form(observed: Observed):
+def check_q1_answer_form(observed: Observed):
     """Q1: an answer made of the question's option letters"""
     _answer_form(observed, 1)
 
 
-def test_q1_answer(observed: Observed):
+def check_q1_answer(observed: Observed):
     """Q1: why dynamic graphs help research"""
     _answer(observed, 1)
 
 
-def test_q1_why(observed: Observed):
+def check_q1_why(observed: Observed):
     """Q1: the reason, in your own words"""
     _why(observed, 1)
 
 
-def test_q2_answer_form(observed: Observed):
+def check_q2_answer_form(observed: Observed):
     """Q2: an answer made of the question's option letters"""
     _answer_form(observed, 2)
 
 
-def test_q2_answer(observed: Observed):
+def check_q2_answer(observed: Observed):
     """Q2: when to choose TensorFlow over PyTorch"""
     _answer(observed, 2)
 
 
-def test_q2_why(observed: Observed):
+def check_q2_why(observed: Observed):
     """Q2: the reason, in your own words"""
     _why(observed, 2)
 
 
-def test_q3_answer_form(observed: Observed):
+def check_q3_answer_form(observed: Observed):
     """Q3: an answer made of the question's option letters"""
     _answer_form(observed, 3)
 
 
-def test_q3_answer(observed: Observed):
+def check_q3_answer(observed: Observed):
     """Q3: what model.parameters() returns"""
     _answer(observed, 3)
 
 
-def test_q3_why(observed: Observed):
+def check_q3_why(observed: Observed):
     """Q3: the reason, in your own words"""
     _why(observed, 3)

@@ -1,18 +1,19 @@
 """Checks for torch_xor. Each docstring is the name the student sees; points and hints are in course.toml."""
 from __future__ import annotations
 
-from autograder.checking import (TENSOR, CheckFailed, GraderError, Observed, check_xor_table, field_of, floats,
-                                 head, values_of)
+from autograder.checking import CheckFailed, GraderError, Observed, field_of, floats, head, values_of
+
+from ._xor import TENSOR, check_xor_table
 
 
-def test_make_xor_data(observed: Observed):
+def check_make_xor_data(observed: Observed):
     """make_xor_data() returns the XOR table as float32 tensors"""
     check_xor_table(observed, TENSOR)
 
 
-def test_fnn_layers(observed: Observed):
+def check_fnn_layers(observed: Observed):
     """FNN() has fc1 = Linear(2, 4), fc2 = Linear(4, 1) and 17 parameters"""
-    student = observed.student("fnn_layers", "FNN()")
+    student = observed.student("fnn_layers")
     reference = observed.reference("fnn_layers")
     if not field_of(student, "is_module"):
         raise CheckFailed("FNN() is not an nn.Module: subclass nn.Module and call super().__init__()")
@@ -29,9 +30,9 @@ def test_fnn_layers(observed: Observed):
                           f"{reference['parameter_count']}: fc1 and fc2 should be its only layers")
 
 
-def test_fnn_output_is_probability(observed: Observed):
+def check_fnn_output_is_probability(observed: Observed):
     """FNN().forward maps (N, 2) to probabilities shaped (N, 1)"""
-    student = observed.student("fnn_forward", "FNN().forward(x)")
+    student = observed.student("fnn_forward")
     rows = field_of(student, "rows")
     values = values_of(field_of(student, "output"), f"FNN()(x) for x of shape ({rows}, 2)", TENSOR,
                        shape=[rows, 1])
@@ -40,9 +41,9 @@ def test_fnn_output_is_probability(observed: Observed):
         raise CheckFailed(f"FNN()(x) returned {outside[0]:.4g}: a sigmoid output lies strictly between 0 and 1")
 
 
-def test_fnn_forward(observed: Observed):
+def check_fnn_forward(observed: Observed):
     """FNN().forward applies ReLU on the hidden layer and sigmoid on the output"""
-    student = observed.student("fnn_forward", "FNN().forward(x)")
+    student = observed.student("fnn_forward")
     expected = observed.reference("fnn_forward")["output"]["values"]
     values = values_of(field_of(student, "output"), "FNN()(x)", TENSOR)
     if not observed.close(values, expected):
@@ -50,9 +51,9 @@ def test_fnn_forward(observed: Observed):
                           f"{head(values)}, expected {head(expected)}")
 
 
-def test_count_parameters(observed: Observed):
+def check_count_parameters(observed: Observed):
     """count_parameters(model) counts the trainable scalars of any module"""
-    student = field_of(observed.student("count_parameters", "count_parameters(model)"), "counts")
+    student = field_of(observed.student("count_parameters"), "counts")
     reference = observed.reference("count_parameters")["counts"]
     for label, expected in reference.items():
         got = field_of(student, label)
@@ -62,19 +63,14 @@ def test_count_parameters(observed: Observed):
             raise CheckFailed(f"count_parameters({label}) returned {got.get('value')}, expected {expected['value']}")
 
 
-TRAIN_RUNS = {"train_xor": "train(model, X, Y, epochs=8, lr=0.01)",
-              "train_lr": "train(model, X, Y, epochs=5, lr=0.05)",
-              "train_lr_zero": "train(model, X, Y, epochs=3, lr=0.0)",
-              "train_other_data": "train(model, X_random, Y_random, epochs=6, lr=0.02)"}
-
-
 def _losses(observed: Observed, probe: str) -> tuple[dict, list[float]]:
-    student = observed.student(probe, TRAIN_RUNS[probe])
+    student = observed.student(probe)
+    call = observed.call(probe)
     if field_of(student, "type") not in ("list", "tuple"):
-        raise CheckFailed(f"{TRAIN_RUNS[probe]} returned a {student['type']}, expected a list of losses")
+        raise CheckFailed(f"{call} returned a {student['type']}, expected a list of losses")
     if "losses" not in student:
-        raise CheckFailed(f"{TRAIN_RUNS[probe]} returned a list that does not hold numbers")
-    return student, floats(student["losses"], f"the losses from {TRAIN_RUNS[probe]}")
+        raise CheckFailed(f"{call} returned a list that does not hold numbers")
+    return student, floats(student["losses"], f"the losses from {call}")
 
 
 def _trajectory(observed: Observed, probe: str) -> str | None:
@@ -89,16 +85,16 @@ def _trajectory(observed: Observed, probe: str) -> str | None:
     return None
 
 
-def test_train_returns_losses(observed: Observed):
+def check_train_returns_losses(observed: Observed):
     """train() returns one loss per epoch, as a list of numbers"""
     for probe in ("train_xor", "train_lr", "train_other_data"):
         student, losses = _losses(observed, probe)
         if len(losses) != student["epochs"]:
-            raise CheckFailed(f"{TRAIN_RUNS[probe]} returned {len(losses)} losses, expected {student['epochs']}: "
+            raise CheckFailed(f"{observed.call(probe)} returned {len(losses)} losses, expected {student['epochs']}: "
                               "one per epoch")
 
 
-def test_train_matches_reference(observed: Observed):
+def check_train_matches_reference(observed: Observed):
     """train() minimises BCE with Adam, clearing gradients every step"""
     verdict = _trajectory(observed, "train_xor")
     if verdict == "correct":
@@ -107,68 +103,74 @@ def test_train_matches_reference(observed: Observed):
     expected = observed.reference("train_xor")["losses"]
     if verdict:
         raise CheckFailed(f"from the grader's starting weights, your losses match a training loop that {verdict}")
-    raise CheckFailed(f"from the grader's starting weights, {TRAIN_RUNS['train_xor']} gave losses {head(losses)}, "
+    raise CheckFailed(f"from the grader's starting weights, {observed.call('train_xor')} gave losses {head(losses)}, "
                       f"expected {head(expected)}")
 
 
-def test_train_honours_lr(observed: Observed):
+def probe_lr(observed: Observed, probe: str) -> float:
+    """The learning rate the probe passed to train()."""
+    return observed.reference(probe)["lr"]
+
+
+def check_train_honours_lr(observed: Observed):
     """train() uses the learning rate it is given"""
-    student = observed.student("train_lr_zero", TRAIN_RUNS["train_lr_zero"])
+    student = observed.student("train_lr_zero")
     if not observed.close(floats(field_of(student, "weights"), "weights"),
                           floats(field_of(student, "weights_before"), "weights")):
-        raise CheckFailed(f"{TRAIN_RUNS['train_lr_zero']} changed the weights: with lr=0 Adam must not move them")
+        raise CheckFailed(f"{observed.call('train_lr_zero')} changed the weights: with lr=0 Adam must not move them")
     at_default, at_other = _trajectory(observed, "train_xor"), _trajectory(observed, "train_lr")
     if at_other == "ignores lr (always 0.01)":
-        raise CheckFailed(f"{TRAIN_RUNS['train_lr']} trained as if lr were 0.01")
+        raise CheckFailed(f"{observed.call('train_lr')} trained as if lr were {probe_lr(observed, 'train_xor')}")
     if at_other != "correct" and (at_other is None or at_other != at_default):
-        raise CheckFailed(f"{TRAIN_RUNS['train_lr']} did not train like Adam with lr=0.05")
+        raise CheckFailed(f"{observed.call('train_lr')} did not train like Adam with lr={probe_lr(observed, 'train_lr')}")
 
 
-def test_train_uses_its_arguments(observed: Observed):
+def check_train_uses_its_arguments(observed: Observed):
     """train() trains the model and the data it is given"""
     student, _ = _losses(observed, "train_other_data")
     if observed.close(floats(field_of(student, "weights"), "weights"),
                       floats(field_of(student, "weights_before"), "weights")):
-        raise CheckFailed(f"{TRAIN_RUNS['train_other_data']} left the model's weights unchanged: "
+        raise CheckFailed(f"{observed.call('train_other_data')} left the model's weights unchanged: "
                           "train the model passed in")
     verdict, at_xor = _trajectory(observed, "train_other_data"), _trajectory(observed, "train_xor")
     if verdict != "correct" and (verdict is None or verdict != at_xor):
-        raise CheckFailed(f"{TRAIN_RUNS['train_other_data']} did not fit the X and Y it was given")
+        raise CheckFailed(f"{observed.call('train_other_data')} did not fit the X and Y it was given")
 
 
-def test_predict_values(observed: Observed):
+def check_predict_values(observed: Observed):
     """predict() returns (model(X) > 0.5) as floats, shaped like model(X)"""
-    student = observed.student("predict", "predict(model, X)")
+    student = observed.student("predict")
     reference = observed.reference("predict")
     expected = reference["result"]
-    values = values_of(field_of(student, "result"), "predict(model, X) on 9 random rows", TENSOR,
-                       expected["dtype"], reference["model_output_shape"])
+    call = f"{observed.call('predict')} on {reference['rows']} random rows"
+    values = values_of(field_of(student, "result"), call, TENSOR, expected["dtype"], reference["model_output_shape"])
     if values != expected["values"]:
-        raise CheckFailed(f"predict(model, X) on 9 random rows gave {values}, expected {expected['values']}")
+        raise CheckFailed(f"{call} gave {values}, expected {expected['values']}")
 
 
-def test_predict_without_gradients(observed: Observed):
+def check_predict_without_gradients(observed: Observed):
     """predict() runs the model without tracking gradients"""
-    student = observed.student("predict", "predict(model, X)")
+    student = observed.student("predict")
+    call = observed.call("predict")
     calls = field_of(student, "grad_enabled_in_calls")
     if not calls:
-        raise CheckFailed("predict(model, X) never called the model it was given")
+        raise CheckFailed(f"{call} never called the model it was given")
     if any(calls):
-        raise CheckFailed("predict(model, X) called the model with autograd on: it built a graph it never uses")
+        raise CheckFailed(f"{call} called the model with autograd on: it built a graph it never uses")
     result = field_of(student, "result")
     if result.get("requires_grad") or result.get("has_grad_fn"):
-        raise CheckFailed("predict(model, X) returned a tensor that is part of an autograd graph")
+        raise CheckFailed(f"{call} returned a tensor that is part of an autograd graph")
 
 
-def test_converges(observed: Observed):
+def check_converges(observed: Observed):
     """FNN and train() together learn XOR from the grader's starting weights"""
-    student = field_of(observed.student("converges", "train(FNN(), X, Y)"), "starts")
+    student = field_of(observed.student("converges"), "starts")
     reference = observed.reference("converges")
     targets = reference["targets"]
-    margin = observed.thresholds.convergence_margin
+    margin = observed.grading.convergence_margin
     robust = [i for i, start in enumerate(reference["starts"])
               if all(abs(o - t) <= 0.5 - margin for o, t in zip(start["output"], targets))]
-    allowed = observed.thresholds.convergence_misses_allowed
+    allowed = observed.grading.convergence_misses_allowed
     if len(robust) < allowed + 2:
         raise GraderError(f"the reference learned XOR robustly from only {len(robust)} starts: use another seed")
     missed = []
@@ -177,6 +179,6 @@ def test_converges(observed: Observed):
         if len(output) != len(targets) or not all(abs(o - t) < 0.5 for o, t in zip(output, targets)):
             missed.append(index + 1)
     if len(missed) > allowed:
-        raise CheckFailed(f"after {observed.thresholds.convergence_epochs} epochs, your FNN did not learn XOR from "
+        raise CheckFailed(f"after {reference['epochs']} epochs, your FNN did not learn XOR from "
                           f"starts {missed} of {len(reference['starts'])}, where the reference does")
 

@@ -5,11 +5,6 @@ import re
 from types import SimpleNamespace
 
 
-def setup() -> None:
-    """Nothing to configure: the concepts module needs no framework."""
-
-
-RESEED = ()
 _NAME = re.compile(r"^Q(\d+)_(ANSWER|WHY)$")
 
 
@@ -34,9 +29,4 @@ def probe_answers(student, context: SimpleNamespace) -> dict:
             entry["answer"] = _plain_answer(value)
         else:
             entry["why"] = value[:2000] if isinstance(value, str) else None
-    return {"questions": answers}
-
-
-PROBES = {"answers": probe_answers}
-# The reference's answers are the key: the student release never carries them.
-KEY_PROBES = ("answers",)
+    return {"call": "concepts.py", "questions": answers}

@@ -15,6 +15,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
+from ._xor import XOR_X as XOR_ROWS, XOR_Y as XOR_TARGETS, widest_gap_threshold  # noqa: E402
+
 
 def setup() -> None:
     """One thread: tiny tensors run faster, and results do not depend on the core count."""
@@ -22,10 +24,13 @@ def setup() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-RESEED = (keras.utils.set_random_seed,)
+def reseed(seed: int) -> None:
+    """The worker seeds random and numpy; Keras and TensorFlow are this module's to seed."""
+    keras.utils.set_random_seed(seed)
 
-XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
-XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+
+XOR_X = np.array(XOR_ROWS, dtype=np.float32)
+XOR_Y = np.array(XOR_TARGETS, dtype=np.float32)
 WEIGHT_SHAPES = [(2, 4), (4,), (4, 1), (1,)]
 
 
@@ -43,7 +48,7 @@ def random_targets(seed: int, rows: int) -> np.ndarray:
     return (np.random.default_rng(seed + 1).uniform(size=(rows, 1)) > 0.5).astype(np.float32)
 
 
-def probe_model(seed: int, balance_on: np.ndarray | None = None) -> keras.Model:
+def grader_model(seed: int, balance_on: np.ndarray | None = None) -> keras.Model:
     """The lesson's model, owned by the probe, with fixed weights.
 
     With `balance_on`, the output bias splits those rows at the widest gap between
@@ -56,9 +61,8 @@ def probe_model(seed: int, balance_on: np.ndarray | None = None) -> keras.Model:
     weights = fixed_weights(seed)
     if balance_on is not None:
         w1, b1, w2, b2 = weights
-        logits = np.sort((np.maximum(balance_on @ w1 + b1, 0) @ w2 + b2).flatten())
-        split = max(range(2, len(logits) - 3), key=lambda i: logits[i + 1] - logits[i])
-        weights[3] = (b2 - (logits[split] + logits[split + 1]) / 2).astype(np.float32)
+        logits = (np.maximum(balance_on @ w1 + b1, 0) @ w2 + b2).flatten().tolist()
+        weights[3] = (b2 - widest_gap_threshold(logits)).astype(np.float32)
     model.set_weights(weights)
     return model
 
@@ -88,12 +92,12 @@ def _name(thing) -> str:
 
 def probe_make_xor_data(student, context: SimpleNamespace) -> dict:
     X, Y = student.make_xor_data()
-    return {"X": array_facts(X), "Y": array_facts(Y)}
+    return {"call": "make_xor_data()", "X": array_facts(X), "Y": array_facts(Y)}
 
 
 def probe_build_model(student, context: SimpleNamespace) -> dict:
     model = student.build_model()
-    facts = {"is_model": isinstance(model, keras.Model), "type": type(model).__name__}
+    facts = {"call": "build_model()", "is_model": isinstance(model, keras.Model), "type": type(model).__name__}
     if not facts["is_model"]:
         return facts
     facts["built"] = bool(model.built) and bool(model.weights)
@@ -125,7 +129,8 @@ def _compile_facts(model: keras.Model) -> dict:
 
 def probe_build_model_lr(student, context: SimpleNamespace) -> dict:
     model = student.build_model(learning_rate=0.05)
-    return _compile_facts(model) if isinstance(model, keras.Model) else {"compiled": False}
+    facts = _compile_facts(model) if isinstance(model, keras.Model) else {"compiled": False}
+    return {"call": "build_model(learning_rate=0.05)", **facts}
 
 
 def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
@@ -133,10 +138,10 @@ def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
     model = student.build_model()
     shapes = [tuple(w.shape) for w in model.get_weights()]
     if shapes != WEIGHT_SHAPES:
-        return {"weight_shapes": [list(s) for s in shapes]}
+        return {"call": "build_model()", "weight_shapes": [list(s) for s in shapes]}
     model.set_weights(fixed_weights(context.seed + 1))
     X = np.concatenate([XOR_X, random_inputs(context.seed + 1, 8)])
-    facts = {"weight_shapes": [list(s) for s in shapes],
+    facts = {"call": "build_model()", "weight_shapes": [list(s) for s in shapes],
              "output": array_facts(np.asarray(model(X, training=False)))}
     if getattr(model, "compiled", False):
         Y = np.concatenate([XOR_Y, random_targets(context.seed + 1, 8)])
@@ -146,14 +151,15 @@ def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
 
 
 def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: int, xor: bool) -> dict:
-    model = probe_model(context.seed + seed_offset)
+    model = grader_model(context.seed + seed_offset)
     before = flat(model.get_weights())
     if xor:
         X, Y = XOR_X, XOR_Y
     else:
         X, Y = random_inputs(context.seed + seed_offset, 6), random_targets(context.seed + seed_offset, 6)
     history = student.train(model, X, Y, epochs=epochs)
-    facts = {"epochs": epochs, "history_type": type(history).__name__,
+    data = "X, Y" if xor else "X_random, Y_random"
+    facts = {"call": f"train(model, {data}, epochs={epochs})", "epochs": epochs, "history_type": type(history).__name__,
              "is_history": isinstance(history, keras.callbacks.History),
              "weights_before": before, "weights": flat(model.get_weights())}
     record = getattr(history, "history", None)
@@ -172,16 +178,7 @@ def probe_train_other_data(student, context: SimpleNamespace) -> dict:
 
 def probe_predict(student, context: SimpleNamespace) -> dict:
     X = random_inputs(context.seed + 21, 7)
-    return {"rows_7": array_facts(student.predict(probe_model(context.seed + 21, balance_on=X), X)),
-            "rows_1": array_facts(student.predict(probe_model(context.seed + 21), X[:1]))}
+    return {"call": "predict(model, X)",
+            "rows_7": array_facts(student.predict(grader_model(context.seed + 21, balance_on=X), X)),
+            "rows_1": array_facts(student.predict(grader_model(context.seed + 21), X[:1]))}
 
-
-PROBES = {
-    "make_xor_data": probe_make_xor_data,
-    "build_model": probe_build_model,
-    "build_model_lr": probe_build_model_lr,
-    "build_model_forward": probe_build_model_forward,
-    "predict": probe_predict,
-    "train_xor": probe_train_xor,
-    "train_other_data": probe_train_other_data,
-}

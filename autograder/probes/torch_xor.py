@@ -13,13 +13,17 @@ from types import SimpleNamespace
 import torch
 import torch.nn as nn
 
+from ._xor import XOR_X, XOR_Y, widest_gap_threshold
+
 
 def setup() -> None:
     """One thread: tiny tensors run faster, and results do not depend on the core count."""
     torch.set_num_threads(1)
 
 
-RESEED = (torch.manual_seed,)
+def reseed(seed: int) -> None:
+    """The worker seeds random and numpy; torch is this module's to seed."""
+    torch.manual_seed(seed)
 
 
 class ProbeNet(nn.Module):
@@ -46,8 +50,6 @@ class GradModeRecorder(nn.Module):
         return self.inner(x)
 
 
-XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
-XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
 WEIGHT_NAMES = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
 
 
@@ -80,7 +82,7 @@ def flat_weights(model: nn.Module) -> list[float]:
             for v in getattr(getattr(model, name.split(".")[0]), name.split(".")[1]).detach().flatten()]
 
 
-def probe_net(seed: int) -> ProbeNet:
+def grader_net(seed: int) -> ProbeNet:
     net = ProbeNet()
     load_weights(net, start_weights(seed))
     return net
@@ -146,6 +148,7 @@ MISTAKES = ("never clears the gradients", "uses SGD instead of Adam", "uses MSEL
 
 
 def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: int, lr: float, xor: bool) -> dict:
+    """train() on the grader's own model from fixed weights; the call is reported as the student reads it."""
     weights = start_weights(context.seed + seed_offset)
     model = ProbeNet()
     load_weights(model, weights)
@@ -156,7 +159,9 @@ def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: i
     before = flat_weights(model)
     returned = student.train(model, X, Y, epochs=epochs, lr=lr)
     facts = losses_facts(returned)
-    facts.update(epochs=epochs, lr=lr, weights_before=before, weights=flat_weights(model))
+    data = "X, Y" if xor else "X_random, Y_random"
+    facts.update(call=f"train(model, {data}, epochs={epochs}, lr={lr})", epochs=epochs, lr=lr,
+                 weights_before=before, weights=flat_weights(model))
 ### BEGIN REFERENCE ONLY
     if context.reference:
         facts["mistakes"] = {m: _replay(weights, X, Y, epochs, lr, m) for m in MISTAKES}
@@ -168,12 +173,12 @@ def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: i
 
 def probe_make_xor_data(student, context: SimpleNamespace) -> dict:
     X, Y = student.make_xor_data()
-    return {"X": tensor_facts(X), "Y": tensor_facts(Y)}
+    return {"call": "make_xor_data()", "X": tensor_facts(X), "Y": tensor_facts(Y)}
 
 
 def probe_fnn_layers(student, context: SimpleNamespace) -> dict:
     model = student.FNN()
-    facts = {"is_module": isinstance(model, nn.Module), "layers": {}}
+    facts = {"call": "FNN()", "is_module": isinstance(model, nn.Module), "layers": {}}
     for name in ("fc1", "fc2"):
         layer = getattr(model, name, None)
         facts["layers"][name] = ({"type": type(layer).__name__,
@@ -189,7 +194,7 @@ def probe_fnn_forward(student, context: SimpleNamespace) -> dict:
     model = student.FNN()
     load_weights(model, start_weights(context.seed))
     X = torch.cat([torch.tensor(XOR_X), random_inputs(context.seed, 8)])
-    return {"rows": X.shape[0], "output": tensor_facts(model(X))}
+    return {"call": "FNN().forward(x)", "rows": X.shape[0], "output": tensor_facts(model(X))}
 
 
 def _counting_cases() -> dict[str, nn.Module]:
@@ -214,7 +219,7 @@ def probe_count_parameters(student, context: SimpleNamespace) -> dict:
         result = student.count_parameters(module)
         integral = isinstance(result, numbers.Integral) and not isinstance(result, bool)  # int or a numpy integer
         counts[label] = {"type": type(result).__name__, "value": int(result) if integral else None}
-    return {"counts": counts}
+    return {"call": "count_parameters(model)", "counts": counts}
 
 
 def probe_train_xor(student, context: SimpleNamespace) -> dict:
@@ -234,15 +239,11 @@ def probe_train_other_data(student, context: SimpleNamespace) -> dict:
 
 
 def balanced_net(seed: int, X: torch.Tensor) -> ProbeNet:
-    """A probe net whose output bias splits the rows of X at the widest gap between their
-    middle logits: neither all-zero nor all-one predictions can pass, and no output
-    sits at exactly 0.5, where `> 0.5`, `>= 0.5` and round() would disagree."""
-    net = probe_net(seed)
+    """A grader net whose output bias splits the rows of X at the widest gap between their logits."""
+    net = grader_net(seed)
     with torch.no_grad():
-        logits = net.fc2(torch.relu(net.fc1(X))).flatten().sort().values
-        middle = range(2, len(logits) - 3)
-        split = max(middle, key=lambda i: float(logits[i + 1] - logits[i]))
-        net.fc2.bias -= (logits[split] + logits[split + 1]) / 2
+        logits = net.fc2(torch.relu(net.fc1(X))).flatten().tolist()
+        net.fc2.bias -= widest_gap_threshold(logits)
     return net
 
 
@@ -252,7 +253,8 @@ def probe_predict(student, context: SimpleNamespace) -> dict:
     result = student.predict(recorder, X)
     with torch.no_grad():
         model_shape = list(recorder.inner(X).shape)
-    return {"result": tensor_facts(result), "model_output_shape": model_shape,
+    return {"call": "predict(model, X)", "rows": X.shape[0], "result": tensor_facts(result),
+            "model_output_shape": model_shape,
             "grad_enabled_in_calls": recorder.grad_enabled}
 
 
@@ -268,18 +270,6 @@ def probe_converges(student, context: SimpleNamespace) -> dict:
         with torch.no_grad():
             output = model(X).double().flatten().tolist()
         starts.append({"output": output})
-    return {"starts": starts, "targets": [row[0] for row in XOR_Y]}
+    return {"call": "train(FNN(), X, Y)", "epochs": context.params["convergence_epochs"], "starts": starts,
+            "targets": [row[0] for row in XOR_Y]}
 
-
-PROBES = {
-    "make_xor_data": probe_make_xor_data,
-    "fnn_layers": probe_fnn_layers,
-    "fnn_forward": probe_fnn_forward,
-    "count_parameters": probe_count_parameters,
-    "predict": probe_predict,
-    "train_xor": probe_train_xor,
-    "train_lr": probe_train_lr,
-    "train_lr_zero": probe_train_lr_zero,
-    "train_other_data": probe_train_other_data,
-    "converges": probe_converges,
-}
