@@ -33,11 +33,11 @@ def write_stubs(course: Course, check_only: bool) -> int:
     from .stubs import generate_stubs, stale_stubs
     names = [e.id for e in course.exercises]
     if check_only:
-        stale = stale_stubs(SOLUTIONS_DIR, REPO_ROOT / "exercises", names)
+        stale = stale_stubs(course.solutions_dir, course.exercises_dir, names)
         for name in stale:
             print(f"exercises/{name}.py differs from what solutions/{name}.py generates", file=sys.stderr)
         return 1 if stale else 0
-    for path in generate_stubs(SOLUTIONS_DIR, REPO_ROOT / "exercises", names):
+    for path in generate_stubs(course.solutions_dir, course.exercises_dir, names):
         print(f"wrote {path}")
     return 0
 
