@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import selectors
 import signal
 import subprocess
@@ -97,8 +98,9 @@ def _process_allowance(processes: int) -> int | None:
 
 
 def _limit_resources(memory_mib: int, output_bytes: int, processes: int | None, cgroup: WorkerCgroup):
+    """What the forked child does before exec. It imports nothing: the child of a threaded parent
+    must not take the import lock another thread may have held at fork time."""
     def apply() -> None:
-        import resource
         os.setsid()
         cgroup.join()
         memory = memory_mib * 1024 * 1024

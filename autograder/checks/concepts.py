@@ -13,7 +13,10 @@ from autograder.checking import CheckFailed, Observed, field_of
 
 
 def letters(answer: dict, name: str) -> set[str]:
-    """The option letters of an answer, whatever container or case it was written in."""
+    """The option letters of an answer, whatever container or case it was written in.
+
+    A string of several words ("a, d", "A and D") must be one letter per word; a single
+    word ("ABD") is read letter by letter."""
     items = answer.get("items")
     if items is None:
         kind = answer.get("type")
@@ -21,10 +24,18 @@ def letters(answer: dict, name: str) -> set[str]:
         raise CheckFailed(f"{name} {holds}: write a set of letters such as {{\"a\", \"c\"}}")
     chosen: set[str] = set()
     for item in items:
-        text = re.sub(r"[\s,;/]+", "", str(item)).lower()
-        if not re.fullmatch(r"[a-z]*", text):
+        text = str(item)
+        if re.search(r"[^A-Za-z\s,;/]", text):
             raise CheckFailed(f"{name} holds {item!r}: use option letters only, such as {{\"a\", \"c\"}}")
-        chosen.update(text)
+        words = re.findall(r"[A-Za-z]+", text)
+        if len(words) == 1:
+            chosen.update(words[0].lower())
+            continue
+        for word in words:
+            if len(word) != 1:
+                raise CheckFailed(f"{name} = {item!r}: could not read {word!r} as an option letter; "
+                                  "write a set of letters such as {\"a\", \"c\"}")
+            chosen.add(word.lower())
     return chosen
 
 
@@ -72,7 +83,8 @@ def _why(observed: Observed, number: int) -> None:
     words = len(text.split())
     needed = observed.grading.why_min_words
     if words < needed:
-        raise CheckFailed(f"{name} has {words} words: explain your answer in at least {needed}")
+        raise CheckFailed(f"{name} has {words} word{'' if words == 1 else 's'}: "
+                          f"explain your answer in at least {needed}")
 
 
 def check_q1_answer_form(observed: Observed):
