@@ -1,38 +1,85 @@
 """`python -m autograder VERB`: a thin command line over functions callable from Python.
 
-`submit` packs the exercise files for upload; `verdict` reads one check's result
-from a recorded run (GitHub Classroom).
+Students have `submit` (pack the exercise files for upload) and `verdict` (one
+check's result from a recorded run, for GitHub Classroom). The instructor's
+verbs appear only where their modules are: the student release leaves them out.
+Every verb takes `--course FILE`; a problem the user can fix is `error: ...`
+and exit status 1, a bad command-line value argparse's usage error (status 2).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
-from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, CourseError, load_course
-from .submit import SubmitError, pack_submission, quick_check, submission_name
+from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .errors import AutograderError
+from .submit import pack_submission, quick_check, submission_name
 from .verdict import RECORD_NAME, verdict
 
-SOLUTIONS_DIR = REPO_ROOT / "solutions"
-# The instructor's verbs need modules the student release leaves out.
-INSTRUCTOR_COPY = (Path(__file__).resolve().parent / "release.py").is_file()
-RECORD_FILE = REPO_ROOT / RECORD_NAME
+PACKAGE_DIR = Path(__file__).resolve().parent
+# The instructor's copy: the student release leaves release.py out, and with it every instructor verb.
+INSTRUCTOR_COPY = (PACKAGE_DIR / "release.py").is_file()
 
 
-def snapshot(course_file: Path, solutions: Path) -> list[Path]:
+def whole_number(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, `least` or more, refused as a course.toml value would be."""
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{value} is too small: give {least} or more")
+        return value
+    return convert
+
+
+def _course(args: argparse.Namespace) -> Course:
+    return load_course(args.course)
+
+
+# ---- the students' verbs ----
+
+def run_submit(args: argparse.Namespace) -> int:
+    course = _course(args)
+    exercises = args.exercises or course.exercises_dir
+    out = args.out or course.root / submission_name(course)
+    for line in quick_check(course, exercises):
+        if line.startswith("note:"):
+            print(line)
+    path = pack_submission(course, exercises, out)
+    print(f"packed {', '.join(course.exercise_files)} into {path}: upload this file")
+    return 0
+
+
+def run_verdict(args: argparse.Namespace) -> int:
+    passed, line = verdict(args.record, args.check)
+    print(line)
+    return 0 if passed else 1
+
+
+# ---- the instructor's verbs ----
+
+def run_snapshot(args: argparse.Namespace) -> int:
     """Record the reference observations of every exercise for the course seed."""
     from .reference import record_reference
     from .runner import probe_request
-    course = load_course(course_file)
-    return [record_reference(probe_request(course, e.id, solutions, course.seed, reference=True),
-                             course.recordings_dir) for e in course.exercises]
+    course = _course(args)
+    solutions = (args.solutions or course.solutions_dir).resolve()
+    for exercise in course.exercises:
+        request = probe_request(course, exercise.id, solutions, course.seed, reference=True)
+        print(f"recorded {record_reference(request, course.recordings_dir)}")
+    return 0
 
 
-def write_stubs(course: Course, check_only: bool) -> int:
-    """Regenerate exercises/ from solutions/, or (check_only) say which stubs are stale."""
+def run_stubs(args: argparse.Namespace) -> int:
+    """Regenerate exercises/ from solutions/, or (--check) say which stubs are stale."""
     from .stubs import generate_stubs, stale_stubs
+    course = _course(args)
     names = [e.id for e in course.exercises]
-    if check_only:
+    if args.check:
         stale = stale_stubs(course.solutions_dir, course.exercises_dir, names)
         for name in stale:
             print(f"exercises/{name}.py differs from what solutions/{name}.py generates", file=sys.stderr)
@@ -42,106 +89,132 @@ def write_stubs(course: Course, check_only: bool) -> int:
     return 0
 
 
-def submit(course: Course, exercises: Path, out: Path | None) -> int:
-    out = out or REPO_ROOT / submission_name(course)
-    for line in quick_check(course, exercises):
-        if line.startswith("note:"):
-            print(line)
-    path = pack_submission(course, exercises, out)
-    print(f"packed {', '.join(f'{e.id}.py' for e in course.exercises)} into {path}: upload this file")
+def run_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_exercise
+    for path in new_exercise(_course(args), args.exercise_id):
+        print(f"wrote {path}")
     return 0
 
 
-def _student_verbs(verbs) -> None:
-    hand_in = verbs.add_parser("submit", help="check the exercise files, then zip exactly them for upload")
-    hand_in.add_argument("--exercises", type=Path, default=REPO_ROOT / "exercises")
+def run_grade(args: argparse.Namespace) -> int:
+    from .batch import grade_class
+    from .sandbox import isolation_level
+    course = _course(args)
+    if isolation_level(course.limits.isolation) == "basic":
+        print("warning: grading with basic isolation (separate processes and limits only); "
+              "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
+    options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
+    results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
+                          options=options)
+    print((args.out / "report.md").read_text(encoding="utf-8"))
+    print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
+    return 0
+
+
+def run_gradebook(args: argparse.Namespace) -> int:
+    from .batch import rebuild_gradebook
+    rebuild_gradebook(args.out, _course(args))
+    print(f"rebuilt {args.out / 'grades.csv'}")
+    return 0
+
+
+def run_release(args: argparse.Namespace) -> int:
+    from .release import write_release
+    write_release(_course(args), args.out)
+    print(f"student release written to {args.out}")
+    return 0
+
+
+def run_nbgrader(args: argparse.Namespace) -> int:
+    from .nbgrader_course import write_nbgrader_course
+    write_nbgrader_course(_course(args), args.course_dir, force=args.force)
+    print(f"nbgrader course written to {args.course_dir}")
+    return 0
+
+
+def run_gradescope(args: argparse.Namespace) -> int:
+    from .gradescope_package import build_gradescope_zip
+    build_gradescope_zip(_course(args), args.out)
+    print(f"Gradescope autograder written to {args.out}")
+    return 0
+
+
+def _student_verbs(verbs, shared: argparse.ArgumentParser) -> None:
+    hand_in = verbs.add_parser("submit", parents=[shared],
+                               help="check the exercise files, then zip exactly them for upload")
+    hand_in.add_argument("--exercises", type=Path, default=None, help="default: the course's exercises/")
     hand_in.add_argument("--out", type=Path, default=None, help="the zip to write (default: named after the course)")
-    hand_in.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    ask = verbs.add_parser("verdict", help="exit 0 if EXERCISE.CHECK passed in the recorded run (GitHub Classroom)")
-    ask.add_argument("check", help="exercise.check, as in course.toml, e.g. torch_xor.fnn_layers")
-    ask.add_argument("--record", type=Path, default=RECORD_FILE)
+    hand_in.set_defaults(func=run_submit)
+    ask = verbs.add_parser("verdict", parents=[shared],
+                           help="exit 0 if EXERCISE.CHECK passed in the recorded run (GitHub Classroom)")
+    ask.add_argument("check", help="exercise.check, as in course.toml")
+    ask.add_argument("--record", type=Path, default=REPO_ROOT / RECORD_NAME)
+    ask.set_defaults(func=run_verdict)
 
 
-def _instructor_verbs(verbs) -> None:
-    record = verbs.add_parser("snapshot", help="record the reference observations for the course seed")
-    record.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    record.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR)
-    grade = verbs.add_parser("grade", help="grade a folder of submissions (folders or .zip files) into OUT")
-    grade.add_argument("submissions", type=Path)
-    grade.add_argument("--out", type=Path, required=True)
-    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: one per core)")
-    grade.add_argument("--seed", type=int, default=None)
-    grade.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    book = verbs.add_parser("gradebook", help="rebuild grades.csv from OUT, merging the manual points of answers.csv")
-    book.add_argument("out", type=Path)
-    book.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    stubs = verbs.add_parser("stubs", help="write exercises/ from the solution regions of solutions/")
-    stubs.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
-    stubs.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    release = verbs.add_parser("release", help="write the student version (no solutions, keys or hidden checks)")
-    release.add_argument("out", type=Path)
-    release.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    notebooks = verbs.add_parser("nbgrader", help="write an nbgrader course (config and source notebook)")
-    notebooks.add_argument("course_dir", type=Path)
-    notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
-    notebooks.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    gradescope = verbs.add_parser("gradescope", help="build a Gradescope autograder zip")
-    gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
-    gradescope.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
+    """Each verb only where its module is, so that a copy without it never offers it."""
+    def verb(name: str, module: str, func, summary: str) -> argparse.ArgumentParser | None:
+        if not (PACKAGE_DIR / module).is_file():
+            return None
+        parser = verbs.add_parser(name, parents=[shared], help=summary)
+        parser.set_defaults(func=func)
+        return parser
+
+    record = verb("snapshot", "reference.py", run_snapshot, "record the reference observations for the course seed")
+    if record:
+        record.add_argument("--solutions", type=Path, default=None, help="default: the course's solutions/")
+    stubs = verb("stubs", "stubs.py", run_stubs, "write exercises/ from the solution regions of solutions/")
+    if stubs:
+        stubs.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
+    new = verb("new", "scaffold.py", run_new, "scaffold a new exercise: solution, probe, check and course.toml table")
+    if new:
+        new.add_argument("exercise_id", help="the new exercise's id, a Python module name")
+    grade = verb("grade", "batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
+    if grade:
+        grade.add_argument("submissions", type=Path)
+        grade.add_argument("--out", type=Path, required=True)
+        grade.add_argument("--jobs", type=whole_number(1), default=None,
+                           help="submissions graded at once, 1 or more (default: one per core)")
+        grade.add_argument("--seed", type=whole_number(0), default=None,
+                           help="seed of every experiment, 0 or more (default: [course] seed)")
+        grade.add_argument("--workers-at-once", type=whole_number(0), default=None,
+                           help="workers of one submission at once, 0 for all (default: [limits] workers_at_once)")
+    book = verb("gradebook", "batch.py", run_gradebook,
+                "rebuild grades.csv from OUT, merging the manual points of answers.csv")
+    if book:
+        book.add_argument("out", type=Path)
+    release = verb("release", "release.py", run_release,
+                   "write the student version (no solutions, keys or hidden checks)")
+    if release:
+        release.add_argument("out", type=Path)
+    notebooks = verb("nbgrader", "nbgrader_course.py", run_nbgrader,
+                     "write an nbgrader course (config and source notebook)")
+    if notebooks:
+        notebooks.add_argument("course_dir", type=Path)
+        notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
+    gradescope = verb("gradescope", "gradescope_package.py", run_gradescope, "build a Gradescope autograder zip")
+    if gradescope:
+        gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
 
 
-def _run(args) -> int:
-    if args.verb == "submit":
-        return submit(load_course(args.course), args.exercises, args.out)
-    if args.verb == "verdict":
-        passed, line = verdict(args.record, args.check)
-        print(line)
-        return 0 if passed else 1
-    if args.verb == "snapshot":
-        for path in snapshot(args.course, args.solutions.resolve()):
-            print(f"recorded {path}")
-    elif args.verb == "grade":
-        from .batch import grade_class
-        from .sandbox import isolation_level
-        if not args.submissions.is_dir():
-            raise CourseError(f"{args.submissions}: no such folder of submissions")
-        if isolation_level(load_course(args.course).limits.isolation) == "basic":
-            print("warning: grading with basic isolation (separate processes and limits only); "
-                  "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
-        results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=args.course)
-        print((args.out / "report.md").read_text(encoding="utf-8"))
-        print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
-    elif args.verb == "gradebook":
-        from .batch import rebuild_gradebook
-        rebuild_gradebook(args.out, load_course(args.course))
-        print(f"rebuilt {args.out / 'grades.csv'}")
-    elif args.verb == "stubs":
-        return write_stubs(load_course(args.course), check_only=args.check)
-    elif args.verb == "release":
-        from .release import write_release
-        write_release(load_course(args.course), args.out)
-        print(f"student release written to {args.out}")
-    elif args.verb == "nbgrader":
-        from .nbgrader_course import write_nbgrader_course
-        write_nbgrader_course(load_course(args.course), args.course_dir, force=args.force)
-        print(f"nbgrader course written to {args.course_dir}")
-    elif args.verb == "gradescope":
-        from .gradescope_package import build_gradescope_zip
-        build_gradescope_zip(load_course(args.course), args.out)
-        print(f"Gradescope autograder written to {args.out}")
-    return 0
+def build_parser() -> argparse.ArgumentParser:
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE,
+                        help="course file (default: course.toml beside the grader)")
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    _student_verbs(verbs, shared)
+    if INSTRUCTOR_COPY:
+        _instructor_verbs(verbs, shared)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    _student_verbs(verbs)
-    if INSTRUCTOR_COPY:
-        _instructor_verbs(verbs)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        return _run(args)
-    except (CourseError, SubmitError, ValueError, RuntimeError) as error:  # StubError is a ValueError
+        return args.func(args)
+    except AutograderError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -2,9 +2,9 @@
 
 Each submission is graded by the same `pytest autograder` a student runs, in its
 own process, on a private copy of its allowed files; its workers run sandboxed.
-A submission's outputs are written atomically, its record last, so an
-interrupted run resumes where it stopped, and an unchanged submission is not
-graded again.
+Grading returns plain data; exporting writes a submission's outputs atomically,
+its record last, so an interrupted run resumes where it stopped, and an
+unchanged submission is not graded again.
 """
 from __future__ import annotations
 
@@ -15,29 +15,39 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .course import DEFAULT_COURSE_FILE, Course, load_course
+from .atomic import write_json_atomically, write_text_atomically
+from .course import DEFAULT_COURSE_FILE, COURSE_PARTS, Course, Exercise, load_course
+from .course_code import check_names
 from .exporters.class_report import class_report
 from .exporters.feedback import feedback_markdown
 from .exporters.gradebook import read_manual_points, write_answers, write_gradebook
-from .atomic import write_json_atomically, write_text_atomically
 from .exporters.gradescope import gradescope_results
 from .grading_process import AUTOGRADER_DIR, run_grading
 from .intake import Submission, collect
 from .results import CheckResult, RunResult
 
-__all__ = ["grade_class", "grade_submission", "rebuild_gradebook"]
+__all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
+           "free_text_columns"]
 
 
-def exercise_files(course: Course) -> tuple[str, ...]:
-    return tuple(f"{e.id}.py" for e in course.exercises)
+@dataclass
+class Graded:
+    """What one grading run of one submission found: its result and its workers' observations."""
+    result: RunResult
+    observations: dict = field(default_factory=dict)
+    finished: bool = True  # False: the grader itself could not finish, and every check is lost
 
 
-def _grading_context(course_file: Path, seed: int) -> bytes:
-    """What else a grade depends on: the course file, the seed and the grader's own code."""
-    digest = hashlib.sha256(course_file.read_bytes() + str(seed).encode())
-    for path in sorted(AUTOGRADER_DIR.rglob("*.py")):
+def _grading_context(course: Course, seed: int) -> bytes:
+    """What else a grade depends on: the course file, the seed, the grader's code and the course's own code."""
+    digest = hashlib.sha256(course.path.read_bytes() + str(seed).encode())
+    folders = {AUTOGRADER_DIR, course.solutions_dir, *(course.parts_dir / part for part in COURSE_PARTS)}
+    files = {path.resolve() for folder in folders if folder.is_dir() for path in folder.rglob("*")
+             if path.is_file() and "__pycache__" not in path.parts}
+    for path in sorted(files):
         digest.update(path.read_bytes())
     return digest.digest()
 
@@ -56,42 +66,55 @@ def _current_record(out: Path, submission: Submission, fingerprint: str) -> dict
 
 def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunResult:
     """A result for a submission the grader itself could not finish: every check lost, with the reason."""
-    result = RunResult(course_title=course.title, submission=name, seed=seed,
-                       exercise_titles={e.id: e.title for e in course.exercises},
-                       exercise_possible={e.id: e.max_points for e in course.exercises})
-    result.checks = [CheckResult(e.id, c.id, c.id, c.points, False, why, hidden=c.hidden)
-                     for e in course.exercises for c in e.checks]
+    result = RunResult.for_course(course, name, seed)
+    for exercise in course.exercises:
+        names = check_names(course, exercise)
+        result.checks += [CheckResult(exercise.id, check.id, names[check.id], check.points, False, why,
+                                      hidden=check.hidden) for check in exercise.checks]
     return result
 
 
-def grade_submission(submission: Submission, out: Path, course: Course, course_file: Path, seed: int,
-                     fingerprint: str, options: tuple[str, ...] = ()) -> dict:
-    """Grade one submission and write its outputs; the record goes last and marks it done.
+def grade_submission(submission: Submission, course: Course, seed: int, reference_cache: Path | None = None,
+                     options: tuple[str, ...] = ()) -> Graded:
+    """Grade one submission with `pytest autograder` in a child process; nothing is written but scratch.
 
     `options` go to `pytest autograder` as they are (the Gradescope run limits its workers)."""
+    cache = ("--reference-cache", str(reference_cache)) if reference_cache is not None else ()
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
         folder = submission.write_to(Path(scratch) / "submission")
         record_file = Path(scratch) / "record.json"
         try:
-            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course_file),
-                        "--reference-cache", str(out / ".reference-cache"), *options,
+            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course.path), *cache, *options,
                         timeout=course.limits.check_seconds * 2)
             graded = json.loads(record_file.read_text(encoding="utf-8"))
-            result, observations = RunResult.from_json(graded["result"]), graded.get("observations", {})
-        except (OSError, ValueError, KeyError, subprocess.TimeoutExpired) as error:
-            result, observations = _failed_everywhere(course, submission.name, seed,
-                                                      f"the grader could not finish: {type(error).__name__}"), {}
-            fingerprint = "incomplete"  # graded again next time
+            result = RunResult.from_json(graded["result"])
+            observations = graded.get("observations", {})
+        except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired) as error:
+            why = f"the grader could not finish: {type(error).__name__}"
+            return Graded(_failed_everywhere(course, submission.name, seed, why), finished=False)
     result.submission = submission.name
+    return Graded(result, observations)
+
+
+def export_submission(graded: Graded, submission: Submission, out: Path, course: Course, fingerprint: str) -> dict:
+    """feedback.md, results.json, then record.json, which marks the submission done; returns the record."""
     target = out / submission.name
+    result = graded.result
     write_text_atomically(target / "feedback.md", feedback_markdown(result, submission.refused, submission.ignored))
     gradescope = gradescope_results(result, course.gradescope)
     gradescope["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
     write_json_atomically(gradescope, target / "results.json")
-    record = {"fingerprint": fingerprint, "result": result.to_json(), "observations": observations,
+    record = {"fingerprint": fingerprint if graded.finished else "incomplete",  # incomplete: graded again next time
+              "result": result.to_json(), "observations": graded.observations,
               "refused": submission.refused, "ignored": submission.ignored}
     write_json_atomically(record, _record_path(out, submission.name))
     return record
+
+
+def _grade_and_export(submission: Submission, out: Path, course: Course, seed: int, fingerprint: str,
+                      options: tuple[str, ...]) -> dict:
+    graded = grade_submission(submission, course, seed, out / ".reference-cache", options)
+    return export_submission(graded, submission, out, course, fingerprint)
 
 
 def _progress(total: int):
@@ -103,13 +126,15 @@ def _progress(total: int):
 
 
 def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int | None = None,
-                course_file: Path = DEFAULT_COURSE_FILE) -> dict[str, RunResult]:
-    """Grade every submission in `submissions` into `out`; return the results by submission name."""
+                course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = ()) -> dict[str, RunResult]:
+    """Grade every submission in `submissions` into `out`; return the results by submission name.
+
+    `options` go to every `pytest autograder` run (for example `--workers-at-once 1`)."""
     course = load_course(course_file)
     seed = course.seed if seed is None else seed
+    everyone = collect(submissions, course.exercise_files)
     out.mkdir(parents=True, exist_ok=True)
-    context = _grading_context(Path(course_file), seed)
-    everyone = collect(submissions, exercise_files(course))
+    context = _grading_context(course, seed)
     records, pending = {}, []
     for submission in everyone:
         fingerprint = submission.fingerprint(context)
@@ -120,7 +145,7 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
             pending.append((submission, fingerprint))
     bar = _progress(len(pending))
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(grade_submission, s, out, course, Path(course_file), seed, f): s for s, f in pending}
+        futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options): s for s, f in pending}
         try:
             for future in as_completed(futures):
                 records[futures[future].name] = future.result()
@@ -144,20 +169,28 @@ def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
             records[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
     names = sorted(names if names is not None else records)
     results = {name: RunResult.from_json(records[name]["result"]) for name in names if name in records}
-    questions = sorted({q for r in records.values() for q in _questions(r)})
-    answers = {name: {f"{q}_why": _questions(records[name]).get(q, "") for q in questions} for name in results}
-    write_answers(out / "answers.csv", answers, [f"{q}_why" for q in questions])
+    columns = free_text_columns(course)
+    answers = {name: {column: _free_text(records[name], exercise, path)
+                      for column, (exercise, path) in columns.items()} for name in results}
+    write_answers(out / "answers.csv", answers, list(columns))
     write_gradebook(out / "grades.csv", results, [e.id for e in course.exercises],
                     read_manual_points(out / "answers.csv"))
     write_text_atomically(out / "report.md", class_report(results))
     return results
 
 
-def _questions(record: dict) -> dict[str, str]:
-    """The free-text answers (Qn_WHY) a record observed, by question."""
+def free_text_columns(course: Course) -> dict[str, tuple[Exercise, str]]:
+    """answers.csv's columns, in course order: course.toml's [exercises.free_text] column -> (exercise, path)."""
+    return {column: (exercise, path) for exercise in course.exercises for column, path in exercise.free_text.items()}
+
+
+def _free_text(record: dict, exercise: Exercise, path: str) -> str:
+    """The text at "probe/key/..." in what the record observed of `exercise`; "" if it is not text."""
+    probe, *keys = path.split("/")
     try:
-        questions = record["observations"]["concepts"]["outcomes"]["answers"]["value"]["questions"]
-    except (KeyError, TypeError):
-        return {}
-    return {q: entry.get("why") or "" for q, entry in questions.items() if isinstance(entry, dict)
-            and isinstance(entry.get("why"), str)}
+        value = record["observations"][exercise.id]["outcomes"][probe]["value"]
+        for key in keys:
+            value = value[key]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return value if isinstance(value, str) else ""

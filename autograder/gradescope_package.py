@@ -1,40 +1,38 @@
 """Gradescope's autograder zip, and what runs inside it for every upload.
 
-The zip holds the grader (probes, checks with the hidden ones, the recorded
-reference), course.toml and pyproject.toml, beside Gradescope's two entry
-points: setup.sh installs the pinned dependencies once, when Gradescope builds
-the image; run_autograder grades /autograder/submission through the batch
-pipeline (intake, then the same isolated `pytest autograder`) and writes
-/autograder/results/results.json. solutions/ stays out: the recordings stand in
-for it, so the zip gives nothing away that the grader itself does not hold.
+The zip holds the engine and the course's own parts under autograder/ (probes,
+checks with the hidden ones, recordings), course.toml and pyproject.toml, beside
+Gradescope's two entry points: setup.sh installs the pinned dependencies once,
+when Gradescope builds the image; run_autograder grades /autograder/submission
+through the batch pipeline's grading step (intake, then the same isolated
+`pytest autograder`) and writes /autograder/results/results.json, and nothing
+else. solutions/ stays out: the recordings stand in for it, so the zip gives
+nothing away that the grader itself does not hold.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import sys
-import tempfile
 import time
-import tomllib
 import traceback
 import zipfile
 from pathlib import Path
 
 from .atomic import write_json_atomically
-from .batch import exercise_files, grade_submission
-from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .batch import grade_submission
+from .course import DEFAULT_COURSE_FILE, Course, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
-from .results import RunResult
+from .release import PYPROJECT, course_part_files, engine_files, minimum_python, pinned_dependencies
 
 __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
            "main"]
 
 GRADESCOPE_ROOT = Path("/autograder")
 
-# A grading run of the solutions, every worker included, one worker at a time ([gradescope]
+# A grading run of the course's solutions, every worker included, one worker at a time ([gradescope]
 # workers_at_once = 1), measured by benchmarks/gradescope_memory.py: its peak memory (594 MiB
 # measured; 905 MiB with every worker at once), and its wall time held to half a CPU.
 # Gradescope's default container: 768 MB, 0.5 CPU.
@@ -70,18 +68,11 @@ fi
 """
 
 
-def _pyproject(path: Path) -> dict:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["project"]
-
-
-def setup_script(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
-    """setup.sh, with the Python version and the dependency pins read from pyproject.toml (their one home)."""
-    project = _pyproject(pyproject)
-    found = re.fullmatch(r"\s*>=\s*(\d+)\.(\d+)\s*", project.get("requires-python", ""))
-    if found is None:
-        raise RuntimeError(f"{pyproject}: requires-python should read '>=X.Y' to build setup.sh")
-    major, minor = found.groups()
-    pins = " ".join(shlex.quote(d) for d in project["dependencies"])
+def setup_script(course: Course, pyproject: Path = PYPROJECT) -> str:
+    """setup.sh: the Python version and the dependency pins from pyproject.toml (their one home),
+    installed with the course's pip options ([setup] pip_options in course.toml)."""
+    major, minor = minimum_python(pyproject)
+    install = " ".join(shlex.quote(word) for word in (*course.pip_options, *pinned_dependencies(pyproject)))
     return f"""\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image on its Ubuntu base image.
@@ -98,9 +89,8 @@ if ! python3 -c 'import sys; sys.exit(sys.version_info < ({major}, {minor}))'; t
 fi
 "$PYTHON" -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
-# The pins of pyproject.toml. torch from PyPI alone is the CUDA build (gigabytes of GPU
-# libraries); PyTorch's CPU index offers the same version as +cpu, which pip then prefers.
-/autograder/venv/bin/python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu {pins}
+# The pins of pyproject.toml, after the pip options of course.toml's [setup] table.
+/autograder/venv/bin/python -m pip install {install}
 """
 
 
@@ -124,7 +114,7 @@ Upload this zip unchanged on the assignment's Configure Autograder page (Ubuntu 
 
 Settings: {container_settings()}.
 
-Students upload {', '.join(exercise_files(course))}: the files themselves, or a zip holding them
+Students upload {', '.join(course.exercise_files)}: the files themselves, or a zip holding them
 (at its top or inside one folder). A missing file costs only its exercise's points.
 Hidden checks are shown to students "{course.gradescope.hidden_visibility}", the others
 "{course.gradescope.visibility}"; the grader's console is "{course.gradescope.stdout_visibility}"
@@ -142,21 +132,21 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool =
 
 
 def build_gradescope_zip(course: Course, out: Path) -> Path:
-    """Write the zip Gradescope's Configure Autograder page takes; say which container settings it needs."""
-    grader = Path(__file__).resolve().parent
+    """Write the zip Gradescope's Configure Autograder page takes; say which container settings it needs.
+
+    autograder/ holds the engine and, beside it, every part of the course (hidden checks and answer keys
+    included): course.toml sits next to it, so the course's folders are where `Course` looks for them."""
     out = Path(out)
+    script = setup_script(course)  # a bad pyproject.toml refuses before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _add_text(archive, "setup.sh", setup_script(REPO_ROOT / "pyproject.toml"), executable=True)
+        _add_text(archive, "setup.sh", script, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add_text(archive, "README.txt", _readme(course))
         archive.write(course.path, "course.toml")
-        archive.write(REPO_ROOT / "pyproject.toml", "pyproject.toml")
-        for path in sorted(grader.rglob("*")):
-            parts = path.relative_to(grader).parts
-            if path.is_file() and path.suffix != ".pyc" and not any(p == "__pycache__" or p.startswith(".")
-                                                                     for p in parts):
-                archive.write(path, "/".join(("autograder", *parts)))
+        archive.write(PYPROJECT, "pyproject.toml")
+        for name, path in [*engine_files(), *course_part_files(course)]:
+            archive.write(path, f"autograder/{name}")
     print(f"Gradescope settings: {container_settings()}")
     return out
 
@@ -202,15 +192,13 @@ def _upload_notes(submission: Submission, allowed: tuple[str, ...], upload: Path
     return notes
 
 
-def grade_upload(upload: Path, course: Course, course_file: Path = DEFAULT_COURSE_FILE) -> dict:
-    """Gradescope's results.json for one upload, graded exactly as batch grading grades a class entry."""
-    allowed = exercise_files(course)
+def grade_upload(upload: Path, course: Course) -> dict:
+    """Gradescope's results.json for one upload, graded exactly as batch grading grades a class entry
+    (the grading step only: no feedback file is written, results.json is all Gradescope reads)."""
+    allowed = course.exercise_files
     submission = read_upload(upload, allowed)
-    with tempfile.TemporaryDirectory(prefix="autograder-gradescope-") as out:
-        record = grade_submission(submission, Path(out), course, Path(course_file), course.seed,
-                                  fingerprint="gradescope",
-                                  options=("--workers-at-once", str(course.gradescope.workers_at_once)))
-    result = RunResult.from_json(record["result"])
+    result = grade_submission(submission, course, course.seed,
+                              options=("--workers-at-once", str(course.gradescope.workers_at_once))).result
     results = gradescope_results(result, course.gradescope)
     # No total here: students always see this text, and before the hidden checks are shown a
     # total would tell them how those went. Gradescope shows the score when visibility allows.
@@ -230,7 +218,7 @@ def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE) -
     """Grade root/submission into root/results/results.json; a crash still leaves a results.json."""
     started = time.monotonic()
     try:
-        results = grade_upload(root / "submission", load_course(course_file), course_file)
+        results = grade_upload(root / "submission", load_course(course_file))
     except Exception as error:  # whatever went wrong, Gradescope must get a results.json that says so
         traceback.print_exc(file=sys.stdout)
         results = _could_not_grade(error)

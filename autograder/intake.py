@@ -15,9 +15,14 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .errors import AutograderError
 from .submit import MAX_FILE_BYTES  # one limit for what a student may pack and what intake accepts
 
-__all__ = ["Submission", "collect", "MAX_FILE_BYTES"]
+__all__ = ["IntakeError", "Submission", "collect", "MAX_FILE_BYTES"]
+
+
+class IntakeError(AutograderError):
+    """The class folder itself cannot be read: nothing was graded."""
 
 
 @dataclass
@@ -49,6 +54,8 @@ def _safe_name(raw: str) -> str:
 
 def collect(folder: Path, allowed: tuple[str, ...]) -> list[Submission]:
     """Every folder and .zip in `folder`, in a stable order, each with its allowed files read."""
+    if not Path(folder).is_dir():
+        raise IntakeError(f"{folder}: no such folder of submissions")
     submissions, seen = [], set()
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.startswith("."):

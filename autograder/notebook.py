@@ -4,11 +4,16 @@ The student's code reaches the grader only as the file its `%%writefile` cell
 wrote; `pytest autograder` grades a private copy of that one file, so student
 code runs in the grader's sandboxed workers and never in the notebook's kernel.
 Each version of a file is graded once per kernel, however many test cells ask.
+
+The course is the one the notebook was exported from: its nbgrader_config.py
+names the course file in AUTOGRADER_COURSE, which the kernels nbgrader starts
+inherit; without it, the course.toml at the repository root.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -17,21 +22,28 @@ from pathlib import Path
 from .course import DEFAULT_COURSE_FILE, Course, load_course
 from .grading_process import run_grading
 
-__all__ = ["check"]
+__all__ = ["COURSE_VARIABLE", "check", "notebook_course"]
 
-# (exercise, sha256 of its file) -> {check id: the record's entry}, or why the grader could not say
-_graded: dict[tuple[str, str], dict[str, dict] | AssertionError] = {}
+COURSE_VARIABLE = "AUTOGRADER_COURSE"
+
+# (course file, exercise, sha256 of its file) -> {check id: the record's entry}, or why the grader could not say
+_graded: dict[tuple[Path, str, str], dict[str, dict] | AssertionError] = {}
+
+
+def notebook_course() -> Course:
+    """The course named by AUTOGRADER_COURSE, or the repository's own."""
+    return load_course(os.environ.get(COURSE_VARIABLE) or DEFAULT_COURSE_FILE)
 
 
 def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
     """Print one line if the check passed; raise AssertionError with its message and hint if not."""
-    course = load_course(DEFAULT_COURSE_FILE)
-    points = _points(course, exercise, check_id)
+    course = notebook_course()
+    points = course.exercise(exercise).check(check_id).points
     path = Path(folder) / f"{exercise}.py"
     if not path.is_file():
         raise AssertionError(f"{path} does not exist yet: run the cell that starts with "
                              f"`%%writefile {exercise}.py`, then this one again")
-    entry = _results(exercise, path, course.limits.check_seconds * 2).get(check_id)
+    entry = _results(course, exercise, path).get(check_id)
     if entry is None:
         raise AssertionError(f"the grader did not report {exercise}/{check_id}; tell your instructor")
     if entry["passed"]:
@@ -43,26 +55,15 @@ def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
     raise AssertionError(message)
 
 
-def _points(course: Course, exercise: str, check_id: str) -> float:
-    """The check's points; a ValueError naming what exists for an unknown exercise or check."""
-    exercises = {e.id: e for e in course.exercises}
-    if exercise not in exercises:
-        raise ValueError(f"no exercise {exercise!r} in course.toml (it has {', '.join(exercises)})")
-    checks = {c.id: c for c in exercises[exercise].checks}
-    if check_id not in checks:
-        raise ValueError(f"exercise {exercise!r} has no check {check_id!r} (it has {', '.join(checks)})")
-    return checks[check_id].points
-
-
-def _results(exercise: str, path: Path, timeout: float) -> dict[str, dict]:
+def _results(course: Course, exercise: str, path: Path) -> dict[str, dict]:
     """The grader's verdict on every check of `exercise`, graded once per version of the file.
 
     A run that failed is remembered too: the next test cells report it instead of waiting again.
     """
-    key = (exercise, hashlib.sha256(path.read_bytes()).hexdigest())
+    key = (course.path.resolve(), exercise, hashlib.sha256(path.read_bytes()).hexdigest())
     if key not in _graded:
         try:
-            _graded[key] = {entry["check"]: entry for entry in _grade(exercise, path, timeout)
+            _graded[key] = {entry["check"]: entry for entry in _grade(course, exercise, path)
                             if entry.get("exercise") == exercise}
         except AssertionError as error:
             _graded[key] = error
@@ -71,15 +72,17 @@ def _results(exercise: str, path: Path, timeout: float) -> dict[str, dict]:
     return _graded[key]
 
 
-def _grade(exercise: str, path: Path, timeout: float) -> list[dict]:
+def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
     """Run `pytest autograder --exercise EXERCISE` on a private copy of the one file; return its checks."""
+    timeout = course.limits.check_seconds * 2
     with tempfile.TemporaryDirectory(prefix="autograder-notebook-") as scratch:
         submission = Path(scratch) / "submission"
         submission.mkdir()
         shutil.copyfile(path, submission / f"{exercise}.py")
         record = Path(scratch) / "record.json"
         try:
-            run = run_grading(submission, record, "--exercise", exercise, timeout=timeout)
+            run = run_grading(submission, record, "--course", str(course.path.resolve()), "--exercise", exercise,
+                              timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None
         try:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from .atomic import write_json_atomically
+from .errors import GraderError
 from .observations import ExerciseRun
 from .runner import ProbeRequest, run_probes
 
@@ -97,7 +98,7 @@ def reference_run(request: ProbeRequest, recordings_dir: Path, cache_dir: Path |
         return run_probes(request)
     try:
         record_reference(request, cache_dir / f"seed-{request.seed}")
-    except RuntimeError:
+    except GraderError:
         return run_probes(request)  # a failing reference is reported by the checks, not cached
     return recorded_reference(request, cache_dir / f"seed-{request.seed}") or run_probes(request)
 
@@ -107,7 +108,7 @@ def record_reference(request: ProbeRequest, snapshot_dir: Path) -> Path:
     run = run_probes(request)
     failed = [name for name, outcome in run.outcomes.items() if not outcome.ok]
     if run.import_error is not None or failed:
-        raise RuntimeError(f"the reference {request.exercise} failed ({run.import_error or failed}): "
+        raise GraderError(f"the reference {request.exercise} failed ({run.import_error or failed}): "
                            "not recording it")
     path = snapshot_path(request.exercise, snapshot_dir)
     digest = solution_digest(request)

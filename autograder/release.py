@@ -1,57 +1,93 @@
 """`python -m autograder release OUT`: the folder students get.
 
-It holds the stubs (generated from the solutions), the public checks, a
-course.toml without instructor-only settings, the recorded reference data the
-public checks compare with, a README, and a GitHub Classroom workflow. It never
-holds solution code, the probes' reference-only sections, hidden checks, or a
-recording that is an answer key (a probe listed in its module's KEY_PROBES).
+It holds the stubs (generated from the course's solutions), course.toml without
+the instructor's settings, and an autograder/ folder: the engine, without the
+instructor-only modules, beside the course's own parts. Those parts are cut for
+students: probes lose their reference-only sections, check modules lose the
+functions of hidden checks, recordings lose the outcomes of answer-key probes
+(`answer_key_probes` in course.toml). A README and a GitHub Classroom workflow
+are written from course.toml, so nothing here names a course of its own.
 """
 from __future__ import annotations
 
 import ast
 import json
 import re
-import shutil
+import shlex
 import tomllib
 from pathlib import Path
 
-from .course import REPO_ROOT, Course, CourseError, load_course
-from .probes import key_probes
-from .reference import SNAPSHOT_DIR, public_probe_source
+import tomlkit
+
+from .course import COURSE_PARTS, REPO_ROOT, Course, CourseError, Exercise, load_course
+from .course_code import CHECK_PREFIX, check_functions
+from .errors import AutograderError
+from .reference import public_probe_source
 from .stubs import stub_source
 from .verdict import RECORD_NAME
 
-__all__ = ["write_release", "INSTRUCTOR_ONLY"]
+__all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "engine_files", "course_part_files",
+           "public_course_toml", "without_hidden_checks", "pinned_dependencies", "minimum_python",
+           "classroom_workflow"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
 # Modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
-INSTRUCTOR_ONLY = {"batch.py", "intake.py", "release.py", "stubs.py", "nbgrader_course.py", "gradescope_package.py",
-                   "exporters/class_report.py", "exporters/gradebook.py", "exporters/feedback.py"}
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+INSTRUCTOR_ONLY = {"batch.py", "intake.py", "release.py", "stubs.py", "scaffold.py", "nbgrader_course.py",
+                   "gradescope_package.py", "exporters/class_report.py", "exporters/gradebook.py",
+                   "exporters/feedback.py"}
+
+
+class ReleaseError(AutograderError):
+    """The release cannot be written where it was asked."""
+
+
+def _listed(folder: Path) -> list[Path]:
+    """Every file under `folder`, in a stable order, without caches and hidden files."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def engine_files() -> list[tuple[str, Path]]:
+    """(path inside autograder/, file) for the engine: the package without the folders of a course's parts."""
+    return [(p.relative_to(PACKAGE_DIR).as_posix(), p) for p in _listed(PACKAGE_DIR)
+            if p.relative_to(PACKAGE_DIR).parts[0] not in COURSE_PARTS]
+
+
+def course_part_files(course: Course) -> list[tuple[str, Path]]:
+    """(path inside autograder/, file) for the course's own probes, checks, recordings and lessons."""
+    return [(p.relative_to(course.parts_dir).as_posix(), p) for part in COURSE_PARTS
+            if (course.parts_dir / part).is_dir() for p in _listed(course.parts_dir / part)]
 
 
 def write_release(course: Course, out: Path) -> Path:
     """Write the student release of `course` into the new or empty folder `out`."""
+    out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise CourseError(f"{out} exists and is not empty: release into a new folder")
-    solutions = REPO_ROOT / "solutions"
-    public_course = _public_course_toml(course.path.read_text(encoding="utf-8"), course)  # refuses before writing
-    stubs = {e.id: stub_source((solutions / f"{e.id}.py").read_text(encoding="utf-8"), f"solutions/{e.id}.py")
-             for e in course.exercises}
+        raise ReleaseError(f"{out} exists and is not empty: release into a new folder")
+    # Everything is computed before the first write, so a refusal leaves nothing behind.
+    public_course = public_course_toml(course)
+    stubs = {e.file: stub_source((course.solutions_dir / e.file).read_text(encoding="utf-8"),
+                                 str(course.solutions_dir / e.file)) for e in course.exercises}
+    package = {**{name: path.read_bytes() for name, path in engine_files()
+                  if path.suffix == ".py" and name not in INSTRUCTOR_ONLY},
+               **_public_parts(course)}
     out.mkdir(parents=True, exist_ok=True)
-    for exercise_id, stub in stubs.items():
-        _write(out / "exercises" / f"{exercise_id}.py", stub)
+    for name, stub in stubs.items():
+        _write(out / "exercises" / name, stub)
     _write(out / "course.toml", public_course)
-    _copy_package(course, out / "autograder")
-    _write(out / "requirements.txt", "\n".join(_dependencies()) + "\n")
+    for name, data in package.items():
+        (out / "autograder" / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / "autograder" / name).write_bytes(data)
+    _write(out / "requirements.txt", "\n".join(pinned_dependencies()) + "\n")
     _write(out / "pyproject.toml", _render("pyproject.toml"))
     _write(out / ".gitignore", _render("gitignore"))
     released = load_course(out / "course.toml")
-    _write(out / "README.md", _render("README.student.md", title=course.title,
-                                      points=f"{released.max_points:g}", exercises=_exercise_table(released),
-                                      hidden=f"{course.max_points - released.max_points:g}"))
-    _write(out / ".github" / "workflows" / "classroom.yml", classroom_workflow(released))
+    for exercise in released.exercises:  # the cut check modules and the cut course.toml still agree
+        check_functions(released, exercise)
+    _write(out / "README.md", student_readme(course, released))
+    _write(out / ".github" / "workflows" / "classroom.yml", classroom_workflow(released, course.pip_options))
     return out
 
 
@@ -67,74 +103,78 @@ def _render(template: str, **values: str) -> str:
     return text
 
 
-def _public_course_toml(text: str, course: Course) -> str:
-    """course.toml without its [gradescope] table and hidden checks, comments and layout kept.
+def _toml_number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
 
-    Tables are cut at their headers; the result is parsed again to prove nothing hidden is left."""
-    hidden = {f"exercises.checks.{c.id}" for e in course.exercises for c in e.checks if c.hidden}
-    blocks: list[tuple[str, list[str]]] = [("", [])]
-    for line in text.splitlines(keepends=True):
-        match = _HEADER.match(line)
-        if match:
-            blocks.append((match.group(1), []))
-        blocks[-1][1].append(line)
-    kept = []
-    for name, lines in blocks:
-        if name == "gradescope" or (name in hidden and _is_hidden(lines)):
-            continue
-        kept.extend(lines)
+
+def public_course_toml(course: Course) -> str:
+    """course.toml for students, comments and layout kept: without [gradescope], [setup] and hidden
+    check tables, with `hidden_points` in [course]. The result is parsed again to prove it."""
+    document = tomlkit.parse(course.path.read_text(encoding="utf-8"))
+    for table in ("gradescope", "setup"):
+        if table in document:
+            del document[table]
+    for table in document.get("exercises", []):
+        exercise = course.exercise(table["id"])
+        checks = table.get("checks", {})
+        for check in exercise.checks:
+            if check.hidden:
+                del checks[check.id]
+        if not checks:
+            raise CourseError(f"{course.path}: exercise {exercise.id!r} has only hidden checks; "
+                              "students need at least one public check to work on it")
     hidden_points = sum(c.points for e in course.exercises for c in e.checks if c.hidden)
-    public = re.sub(r"^(\[course\][^\[]*?^seed\s*=[^\n]*\n)",
-                    lambda m: m.group(1) + "# Points of the hidden checks your instructor's grader adds.\n"
-                                           f"hidden_points = {hidden_points:g}\n",
-                    "".join(kept), count=1, flags=re.M | re.S)
-    data = tomllib.loads(public)
-    if hidden_points and data.get("course", {}).get("hidden_points") != hidden_points:
-        raise CourseError(f"{course.path}: [course] needs a `seed = ...` line for the release to note hidden_points")
-    if "gradescope" in data or any(check.get("hidden") for e in data.get("exercises", [])
-                                   for check in e.get("checks", {}).values()):
-        raise CourseError(f"{course.path}: could not separate the hidden checks from the public ones")
+    head = document.setdefault("course", tomlkit.table())
+    head.pop("hidden_points", None)
+    if hidden_points:
+        head.add(tomlkit.comment("Points of the hidden checks your instructor's grader adds."))
+        head.add("hidden_points", _toml_number(hidden_points))
+        head.add(tomlkit.nl())
+    text = tomlkit.dumps(document)
+    data = tomllib.loads(text)
+    if ("gradescope" in data or "setup" in data
+            or any(check.get("hidden") for e in data.get("exercises", []) for check in e.get("checks", {}).values())
+            or data.get("course", {}).get("hidden_points", 0) != hidden_points):
+        raise CourseError(f"{course.path}: could not separate the instructor's settings from the students'")
+    return text
+
+
+def _public_parts(course: Course) -> dict[str, bytes]:
+    """The course's parts as students get them, by path inside autograder/."""
+    exercises = {e.id: e for e in course.exercises}
+    public: dict[str, bytes] = {}
+    for name, path in course_part_files(course):
+        part, stem = name.split("/", 1)[0], path.stem
+        if part == "probes" and path.suffix == ".py":
+            public[name] = public_probe_source(path.read_text(encoding="utf-8")).encode()
+        elif part == "checks" and path.suffix == ".py" and stem in exercises:
+            public[name] = without_hidden_checks(path.read_text(encoding="utf-8"), exercises[stem]).encode()
+        elif part == "recordings":
+            if stem in exercises and path.suffix == ".json":
+                recording = _public_recording(path, exercises[stem])
+                if recording is not None:
+                    public[name] = recording.encode()
+        else:
+            public[name] = path.read_bytes()
     return public
 
 
-def _is_hidden(lines: list[str]) -> bool:
-    return bool(tomllib.loads("".join(lines[1:])).get("hidden"))
+def _public_recording(path: Path, exercise: Exercise) -> str | None:
+    """The recording without its answer-key outcomes; None when nothing else is left to ship."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    outcomes = data["run"]["outcomes"]
+    for probe in exercise.answer_key_probes:
+        outcomes.pop(probe, None)
+    return json.dumps(data, indent=1) + "\n" if outcomes else None
 
 
-def _copy_package(course: Course, target: Path) -> None:
-    """The grader's code, with hidden checks cut out, reference-only probe code cut out,
-    and only the recordings that are not answer keys."""
-    exercises = {e.id: e for e in course.exercises}
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        relative = path.relative_to(PACKAGE_DIR).as_posix()
-        if "__pycache__" in relative or relative in INSTRUCTOR_ONLY or relative.startswith("templates/"):
-            continue
-        text = path.read_text(encoding="utf-8")
-        if relative.startswith("checks/") and path.stem != "__init__":
-            text = without_hidden_checks(text, exercises.get(path.stem))
-        elif relative.startswith("probes/"):
-            text = public_probe_source(text)
-        _write(target / relative, text)
-    for exercise in course.exercises:
-        recording = SNAPSHOT_DIR / f"{exercise.id}.json"
-        if not recording.is_file():
-            continue
-        data = json.loads(recording.read_text(encoding="utf-8"))
-        for probe in key_probes(exercise.id):
-            data["run"]["outcomes"].pop(probe, None)
-        if data["run"]["outcomes"]:
-            _write(target / "reference" / recording.name, json.dumps(data, indent=1) + "\n")
-
-
-def without_hidden_checks(source: str, exercise) -> str:
-    """The check module without the test functions of hidden checks (whole functions, decorators included)."""
-    if exercise is None:
-        return source
-    hidden = {f"test_{c.id}" for c in exercise.checks if c.hidden}
+def without_hidden_checks(source: str, exercise: Exercise) -> str:
+    """The check module without the functions of hidden checks (whole functions, decorators included)."""
+    hidden = {f"{CHECK_PREFIX}{c.id}" for c in exercise.checks if c.hidden}
     lines = source.splitlines(keepends=True)
     cut: list[tuple[int, int]] = []
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name in hidden:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in hidden:
             start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
             end = node.end_lineno
             while end < len(lines) and not lines[end].strip():
@@ -145,18 +185,45 @@ def without_hidden_checks(source: str, exercise) -> str:
     return "".join(lines)
 
 
-def _dependencies() -> list[str]:
+def _project(pyproject: Path = PYPROJECT) -> dict:
+    return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+
+
+def pinned_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
     """The pinned dependencies of pyproject.toml: one source for every install."""
-    return tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    return list(_project(pyproject)["dependencies"])
 
 
-def _exercise_table(course: Course) -> str:
-    return "\n".join(f"| `exercises/{e.id}.py` | {e.title} | {e.max_points:g} |" for e in course.exercises)
+def minimum_python(pyproject: Path = PYPROJECT) -> tuple[int, int]:
+    """(major, minor) from requires-python, which should read '>=X.Y'."""
+    found = re.fullmatch(r"\s*>=\s*(\d+)\.(\d+)\s*", _project(pyproject).get("requires-python", ""))
+    if found is None:
+        raise CourseError(f"{pyproject}: requires-python should read '>=X.Y'")
+    return int(found.group(1)), int(found.group(2))
 
 
-def classroom_workflow(course: Course) -> str:
-    """GitHub Classroom autograding: grade once, then one command-grader step per public check,
-    each worth its points, and the classroom reporter over all of them."""
+def _pip_install(pip_options: tuple[str, ...]) -> str:
+    """`pip install` with the course's pip options ([setup] pip_options), ready for `-r requirements.txt`."""
+    return " ".join(["pip install", *map(shlex.quote, pip_options)])
+
+
+def student_readme(course: Course, released: Course) -> str:
+    """README.md for students, in words from course.toml: titles, files and points."""
+    major, minor = minimum_python()
+    hidden = course.max_points - released.max_points
+    hidden_note = (f" Your instructor's grader also runs hidden checks worth {hidden:g} more points."
+                   if hidden else "")
+    table = "\n".join(f"| `exercises/{e.file}` | {e.title} | {e.max_points:g} |" for e in released.exercises)
+    files = ", ".join(f"`{e.file}`" for e in released.exercises)
+    return _render("README.student.md", title=course.title, exercises=table, points=f"{released.max_points:g}",
+                   hidden_note=hidden_note, python=f"{major}.{minor}", pip_install=_pip_install(course.pip_options),
+                   first=released.exercises[0].id, files=files)
+
+
+def classroom_workflow(course: Course, pip_options: tuple[str, ...] = ()) -> str:
+    """GitHub Classroom autograding: install (with the instructor's `pip_options`, which the released
+    course.toml no longer holds), grade once, then one command-grader step per public check, each
+    worth its points, and the classroom reporter over all of them."""
     steps = []
     runners = []
     for exercise in course.exercises:
@@ -173,5 +240,7 @@ def classroom_workflow(course: Course) -> str:
                 f"          timeout: 1\n"
                 f"          max-score: {check.points:g}\n")
     env = "".join(f"          {r.upper()}_RESULTS: \"${{{{ steps.{r}.outputs.result }}}}\"\n" for r in runners)
+    major, minor = minimum_python()
     return _render("classroom.yml", steps="".join(steps).rstrip("\n"), env=env.rstrip("\n"),
-                   runners=",".join(runners), record=RECORD_NAME)
+                   runners=",".join(runners), record=RECORD_NAME, python=f"{major}.{minor}",
+                   pip_install=_pip_install(pip_options))

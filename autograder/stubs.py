@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CourseError
+
 __all__ = ["BEGIN", "END", "Region", "StubError", "regions", "stub_source", "generate_stubs", "stale_stubs"]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -27,7 +29,7 @@ PROMPT_PREFIX = "# PROMPT: "
 _MARKER = re.compile(r"^(\s*)(### (?:BEGIN|END) SOLUTION)\s*$")
 
 
-class StubError(ValueError):
+class StubError(CourseError):
     """A solution file's markers are unbalanced or nested."""
 
 

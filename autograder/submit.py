@@ -12,13 +12,14 @@ import zipfile
 from pathlib import Path
 
 from .course import Course
+from .errors import AutograderError
 
 __all__ = ["SubmitError", "quick_check", "pack_submission", "submission_name", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 512 * 1024  # per exercise file; intake refuses anything larger too
 
 
-class SubmitError(RuntimeError):
+class SubmitError(AutograderError):
     """The files are not ready to hand in; the message says what to fix."""
 
 

@@ -1,7 +1,7 @@
 """Peak memory and wall time of one Gradescope grading run, against Gradescope's default container.
 
-Builds the autograder zip, lays it out as Gradescope does (source/, submission/ holding the
-solutions, results/) and runs run_autograder there. The peak counts the whole process tree,
+Builds a course's autograder zip, lays it out as Gradescope does (source/, submission/ holding
+the course's solutions, results/) and runs run_autograder there. The peak counts the whole process tree,
 every worker included, two ways, each sampled every 50 ms:
   cgroup  the run's own memory cgroup plus the one autograder/cgroups.py gives each worker (on
           cgroup v1 those sit at the hierarchy's root, outside the run's group). A page is charged
@@ -13,7 +13,7 @@ The larger of the two is compared with the container.
 With --cpus 0.5 (the default, Gradescope's) the whole tree is held to half a CPU by the cpu controller,
 so the wall time is close to what a student waits for on Gradescope.
 
-    python benchmarks/gradescope_memory.py [--cpus 0.5]
+    python benchmarks/gradescope_memory.py [--cpus 0.5] [--course course.toml]
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import load_course  # noqa: E402
+from autograder.course import DEFAULT_COURSE_FILE, load_course  # noqa: E402
 from autograder.gradescope_package import DEFAULT_CONTAINER_MB, MEASURED_PEAK_MIB, build_gradescope_zip  # noqa: E402
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -154,13 +154,17 @@ class Sampler(threading.Thread):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpus", type=float, default=0.5, help="CPU limit of the run (0: none)")
+    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
     args = parser.parse_args()
+    course = load_course(args.course)
     with tempfile.TemporaryDirectory(prefix="gradescope-benchmark-") as scratch:
         root = Path(scratch)
-        archive = build_gradescope_zip(load_course(), root / "autograder.zip")
+        archive = build_gradescope_zip(course, root / "autograder.zip")
         with zipfile.ZipFile(archive) as opened:
             opened.extractall(root / "source")
-        shutil.copytree(REPO / "solutions", root / "submission", ignore=shutil.ignore_patterns("__pycache__"))
+        (root / "submission").mkdir()
+        for name in course.exercise_files:
+            shutil.copy(course.solutions_dir / name, root / "submission" / name)
         groups = RunGroups(args.cpus)
         environment = dict(os.environ, GRADESCOPE_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
         started = time.perf_counter()

@@ -1,9 +1,15 @@
-"""Batch grading: a mixed class gets the right gradebook, feedback and report; runs resume and keep manual points."""
+"""Batch grading: a mixed class gets the right gradebook, feedback and report; runs resume and keep manual points.
+
+The engine's mechanics run on the tiny course (seconds); one slow class of the real
+course proves that its frameworks grade the same way under batch isolation.
+"""
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,32 +19,56 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from submission_tools import EXERCISE_FILES, EXERCISES, REPO, SOLUTIONS
 
-from autograder.batch import grade_class, rebuild_gradebook
-from autograder.course import load_course
+from autograder.batch import free_text_columns, grade_class, rebuild_gradebook
+from autograder.course import REPO_ROOT, load_course
+from autograder.course_code import check_names
 
-COURSE = load_course()
-EXPECTED = {"alice": 100, "bob": 100, "carl": 0, "dora": 47, "eli": 50}  # dora: Q1 wrong (3 points)
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+# The tiny course's two kinds of exercise: one with code, one whose answer key is a recording.
+CODE = next(e for e in TINY.exercises if not e.answer_key_probes)
+KEYED = next(e for e in TINY.exercises if e.answer_key_probes)
+HIDDEN_OF_KEYED = sum(c.points for c in KEYED.checks if c.hidden)
+EXPECTED = {"alice": TINY.max_points, "bob": TINY.max_points, "carl": 0,
+            "dora": KEYED.max_points - HIDDEN_OF_KEYED,  # code that exits at import, a wrong answer
+            "eli": TINY.max_points - CODE.max_points}  # the code file is a link: refused
+EXITS_AT_IMPORT = "import atexit, os, sys\natexit.register(lambda: os._exit(0))\nsys.exit(0)\n"
+FORCE_PASS = ("import pytest\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+              "    report = yield\n    report.outcome = 'passed'\n    return report\n")
 
 
-def _make_class(root: Path) -> Path:
-    shutil.copytree(SOLUTIONS, root / "alice")
-    with zipfile.ZipFile(root / "bob.zip", "w") as archive:
-        for name in EXERCISE_FILES:
-            archive.write(SOLUTIONS / name, f"bob/{name}")
-    shutil.copytree(EXERCISES, root / "carl")
-    dora = shutil.copytree(SOLUTIONS, root / "dora")
-    (dora / "conftest.py").write_text("import pytest\n@pytest.hookimpl(wrapper=True)\n"
-                                      "def pytest_runtest_makereport(item, call):\n"
-                                      "    report = yield\n    report.outcome = 'passed'\n    return report\n")
-    (dora / "torch_xor.py").write_text("import atexit, os, sys\natexit.register(lambda: os._exit(0))\nsys.exit(0)\n")
-    concepts = (dora / "concepts.py").read_text().replace('Q1_ANSWER = {"a", "b", "d"}', 'Q1_ANSWER = {"c"}')
-    (dora / "concepts.py").write_text(concepts)
-    eli = shutil.copytree(SOLUTIONS, root / "eli")
-    (eli / "torch_xor.py").unlink()
-    os.symlink(SOLUTIONS / "torch_xor.py", eli / "torch_xor.py")
+def _wrong_answer(course) -> str:
+    """The keyed exercise's solution with another of its offered letters as ANSWER."""
+    exercise = next(e for e in course.exercises if e.answer_key_probes)
+    recording = json.loads((course.recordings_dir / f"{exercise.id}.json").read_text())
+    right = recording["run"]["outcomes"][exercise.answer_key_probes[0]]["value"]["answer"]
+    wrong = next(letter for letter in exercise.grading.options[0] if letter != right)
+    solution = (course.solutions_dir / exercise.file).read_text()
+    return re.sub(r'^ANSWER = .*$', f'ANSWER = "{wrong}"', solution, count=1, flags=re.M)
+
+
+def _make_class(root: Path, names: tuple[str, ...] = tuple(EXPECTED)) -> Path:
+    """The class of EXPECTED (or only the members named), as folders and zips in `root`."""
+    _make_everyone(root)
+    for entry in root.iterdir():
+        if entry.name.removesuffix(".zip") not in names:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     return root
+
+
+def _make_everyone(root: Path) -> None:
+    shutil.copytree(TINY.solutions_dir, root / "alice")
+    with zipfile.ZipFile(root / "bob.zip", "w") as archive:
+        for name in TINY.exercise_files:
+            archive.write(TINY.solutions_dir / name, f"bob/{name}")
+    shutil.copytree(TINY.exercises_dir, root / "carl")
+    dora = shutil.copytree(TINY.solutions_dir, root / "dora")
+    (dora / "conftest.py").write_text(FORCE_PASS)
+    (dora / CODE.file).write_text(EXITS_AT_IMPORT)
+    (dora / KEYED.file).write_text(_wrong_answer(TINY))
+    eli = shutil.copytree(TINY.solutions_dir, root / "eli")
+    (eli / CODE.file).unlink()
+    os.symlink(TINY.solutions_dir / CODE.file, eli / CODE.file)
 
 
 def _tree_digest(root: Path) -> str:
@@ -55,23 +85,28 @@ def _grades(out: Path) -> dict[str, dict]:
         return {row["submission"]: row for row in csv.DictReader(handle)}
 
 
+def _totals(out: Path) -> dict[str, float]:
+    return {name: float(row["total"]) for name, row in _grades(out).items()}
+
+
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     root = _make_class(tmp_path_factory.mktemp("class"))
     before = _tree_digest(root)
     out = tmp_path_factory.mktemp("out")
-    grade_class(root, out, jobs=2)
+    grade_class(root, out, jobs=2, course_file=TINY.path)
     return root, out, before
 
 
 def test_every_submission_gets_its_row_and_the_right_total(graded_class):
     _, out, _ = graded_class
     grades = _grades(out)
-    assert {name: float(row["total"]) for name, row in grades.items()} == EXPECTED
+    assert _totals(out) == EXPECTED
     assert list(grades) == sorted(EXPECTED)
-    assert list(next(iter(grades.values()))) == ["submission", "total", "max_total", "torch_xor", "keras_xor",
-                                                 "concepts", "manual_points"]
-    assert grades["dora"]["torch_xor"] == "0" and grades["dora"]["keras_xor"] == "32"
+    assert list(next(iter(grades.values()))) == ["submission", "total", "max_total",
+                                                 *(e.id for e in TINY.exercises), "manual_points"]
+    assert grades["dora"][CODE.id] == "0" and float(grades["dora"][KEYED.id]) == EXPECTED["dora"]
+    assert {float(row["max_total"]) for row in grades.values()} == {TINY.max_points}
 
 
 def test_feedback_says_why_points_were_lost(graded_class):
@@ -81,7 +116,9 @@ def test_feedback_says_why_points_were_lost(graded_class):
     assert "is not written yet" in (out / "carl" / "feedback.md").read_text()
     assert "could not be imported: SystemExit" in (out / "dora" / "feedback.md").read_text()
     eli = (out / "eli" / "feedback.md").read_text()
-    assert "torch_xor.py: is a link" in eli and "torch_xor.py is missing" in eli
+    assert f"{CODE.file}: is a link" in eli and f"{CODE.file} is missing" in eli
+    results = json.loads((out / "eli" / "results.json").read_text())
+    assert any(CODE.file in reason for reason in results["extra_data"]["refused"])
 
 
 def test_hostile_files_change_nothing_outside_out(graded_class):
@@ -92,51 +129,81 @@ def test_hostile_files_change_nothing_outside_out(graded_class):
 def test_class_report_counts_failures_per_check(graded_class):
     _, out, _ = graded_class
     report = (out / "report.md").read_text()
-    assert "5 submissions" in report
-    assert "| concepts: Q1: why dynamic graphs help research | 2 of 5 |" in report
+    assert f"{len(EXPECTED)} submissions" in report
+    hidden = next(c for c in KEYED.checks if c.hidden)  # lost by carl (stubs) and dora (wrong answer)
+    name = check_names(TINY, KEYED)[hidden.id]
+    assert f"| {KEYED.id}: {name} | 2 of {len(EXPECTED)} |" in report
 
 
 def test_answers_collect_free_text_and_keep_manual_points(graded_class):
     root, out, _ = graded_class
     with (out / "answers.csv").open() as handle:
         rows = list(csv.DictReader(handle))
+    columns = list(free_text_columns(TINY))
+    assert columns and list(rows[0]) == ["submission", *columns, "manual_points"]
     assert [r["submission"] for r in rows] == sorted(EXPECTED)
-    assert rows[0]["q1_why"].startswith("An eager graph")
+    alice = rows[0]
+    assert all(len(alice[column].split()) >= 2 for column in columns)  # the solution's own answers
+    assert all(rows[2][column] == "" for column in columns)  # carl: the stub's empty answers
     lines = (out / "answers.csv").read_text().splitlines()
     lines[1] = lines[1].rsplit(",", 1)[0] + ",4"  # the instructor gives alice 4 manual points
     (out / "answers.csv").write_text("\n".join(lines) + "\n")
-    rebuild_gradebook(out, COURSE)
-    assert _grades(out)["alice"]["total"] == "104"
-    grade_class(root, out, jobs=2)  # nothing changed: nothing regraded, manual points kept
+    rebuild_gradebook(out, TINY)
+    assert float(_grades(out)["alice"]["total"]) == TINY.max_points + 4
+    grade_class(root, out, jobs=2, course_file=TINY.path)  # nothing changed: nothing regraded, manual points kept
     assert _grades(out)["alice"]["manual_points"] == "4"
 
 
-def test_rerun_grades_only_what_changed(graded_class, tmp_path):
+def test_rerun_grades_only_what_changed(graded_class):
     root, out, _ = graded_class
     stamps = {name: (out / name / "record.json").stat().st_mtime_ns for name in EXPECTED}
-    (root / "carl" / "concepts.py").write_text((SOLUTIONS / "concepts.py").read_text())
+    shutil.copy(TINY.solutions_dir / KEYED.file, root / "carl" / KEYED.file)
     try:
-        grade_class(root, out, jobs=2)
+        grade_class(root, out, jobs=2, course_file=TINY.path)
         changed = {name for name in EXPECTED if (out / name / "record.json").stat().st_mtime_ns != stamps[name]}
         assert changed == {"carl"}
-        assert _grades(out)["carl"]["concepts"] == "18"
+        assert float(_grades(out)["carl"][KEYED.id]) == KEYED.max_points
     finally:
-        shutil.copy(EXERCISES / "concepts.py", root / "carl" / "concepts.py")
+        shutil.copy(TINY.exercises_dir / KEYED.file, root / "carl" / KEYED.file)
 
 
 def test_killed_run_resumes_with_identical_grades(tmp_path):
-    root = _make_class(tmp_path / "class")
+    members = ("alice", "dora")
+    root = _make_class(tmp_path / "class", members)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade", str(root), "--out", str(out), "--jobs", "1"]
-    process = subprocess.Popen(command, cwd=REPO, start_new_session=True,
+    command = [sys.executable, "-m", "autograder", "grade", str(root), "--out", str(out), "--jobs", "1",
+               "--course", str(TINY.path)]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 120
     while not list(out.glob("*/record.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     finished = len(list(out.glob("*/record.json")))
-    assert 1 <= finished < len(EXPECTED)
-    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    assert {name: float(row["total"]) for name, row in _grades(out).items()} == EXPECTED
+    assert 1 <= finished < len(members)
+    subprocess.run(command, cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    assert _totals(out) == {name: EXPECTED[name] for name in members}
     assert not list(out.rglob(".*.json.*")), "no half-written file is left behind"
+
+
+@pytest.mark.slow
+def test_a_real_class_with_a_hostile_member(tmp_path):
+    """The real course's frameworks under batch isolation: the solutions get full marks; a member whose
+    first exercise exits at import, beside a conftest.py that would pass everything, loses that exercise only."""
+    course = load_course()
+    first = course.exercises[0]
+    shutil.copytree(course.solutions_dir, tmp_path / "class" / "alice", ignore=shutil.ignore_patterns("__pycache__"))
+    dora = shutil.copytree(course.solutions_dir, tmp_path / "class" / "dora",
+                           ignore=shutil.ignore_patterns("__pycache__"))
+    (dora / "conftest.py").write_text(FORCE_PASS)
+    (dora / first.file).write_text(EXITS_AT_IMPORT)
+    before = _tree_digest(tmp_path / "class")
+    out = tmp_path / "out"
+    grade_class(tmp_path / "class", out, jobs=2)
+    assert _totals(out) == {"alice": course.max_points, "dora": course.max_points - first.max_points}
+    assert "could not be imported: SystemExit" in (out / "dora" / "feedback.md").read_text()
+    assert _tree_digest(tmp_path / "class") == before
+    with (out / "answers.csv").open() as handle:
+        alice = next(csv.DictReader(handle))
+    assert all(alice[column].strip() for column in free_text_columns(course))

@@ -1,29 +1,58 @@
-"""course.toml: loaded into typed settings; mistakes in it are errors that name the key."""
+"""course.toml: loaded into typed settings; mistakes in it are errors that name the key.
+
+Every course in this repository (the XOR course and the tiny test course) is checked the same
+way, against its own course.toml read as plain TOML: no test names an exercise or a total.
+"""
 from __future__ import annotations
 
 import ast
+import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from autograder.course import CourseError, load_course
-from autograder.probes import probe_names
+from autograder.course_code import check_functions, check_names
 
-REPO = Path(__file__).resolve().parent.parent
-COURSE = load_course()
-
-
-def test_course_loads_with_points_for_every_check():
-    assert COURSE.max_points == 100
-    assert [e.id for e in COURSE.exercises] == ["torch_xor", "keras_xor", "concepts"]
-    assert all(check.points > 0 and check.hint for e in COURSE.exercises for check in e.checks)
+TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
+COURSES = {"course": load_course(), "tiny": load_course(TINY_FILE)}
+EXERCISES = [(name, e.id) for name, course in COURSES.items() for e in course.exercises]
 
 
-@pytest.mark.parametrize("exercise", [e.id for e in COURSE.exercises])
-def test_every_exercise_has_stub_solution_probes_and_checks(exercise):
-    for folder in ("exercises", "solutions", "autograder/probes", "autograder/checks"):
-        assert (REPO / folder / f"{exercise}.py").is_file(), f"{folder}/{exercise}.py is missing"
-    assert probe_names(exercise)
+def _raw(course) -> dict:
+    return tomllib.loads(course.path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", COURSES)
+def test_course_loads_every_exercise_and_check_in_order(name):
+    course, raw = COURSES[name], _raw(COURSES[name])
+    assert [e.id for e in course.exercises] == [table["id"] for table in raw["exercises"]]
+    for exercise, table in zip(course.exercises, raw["exercises"]):
+        assert [(c.id, c.points, c.hint, c.hidden) for c in exercise.checks] == [
+            (check_id, float(t["points"]), t.get("hint", ""), t.get("hidden", False))
+            for check_id, t in table["checks"].items()]
+        assert dict(exercise.params) == table.get("params", {})
+        assert dict(exercise.grading) == table.get("grading", {})
+    assert course.max_points == sum(t["points"] for e in raw["exercises"] for t in e["checks"].values())
+    assert course.seed == raw["course"]["seed"]
+
+
+@pytest.mark.parametrize("name", COURSES)
+def test_every_check_is_worth_points_and_has_a_hint(name):
+    assert all(check.points > 0 and check.hint for e in COURSES[name].exercises for check in e.checks)
+
+
+@pytest.mark.parametrize("name, exercise", EXERCISES)
+def test_every_exercise_has_stub_solution_probes_and_checks(name, exercise):
+    course = COURSES[name]
+    file = course.exercise(exercise).file
+    for folder in (course.exercises_dir, course.solutions_dir, course.probes_dir, course.checks_dir):
+        assert (folder / file).is_file(), f"{folder / file} is missing"
+    tree = ast.parse((course.probes_dir / file).read_text())
+    assert any(isinstance(node, ast.FunctionDef) and node.name.startswith("probe_") for node in tree.body)
+    names = check_names(course, course.exercise(exercise))  # CourseError unless checks and tables match
+    assert list(names) == [c.id for c in course.exercise(exercise).checks] and all(names.values())
 
 
 def _public_names(path: Path) -> set[str]:
@@ -38,9 +67,11 @@ def _public_names(path: Path) -> set[str]:
     return {n for n in names if not n.startswith("_")}
 
 
-@pytest.mark.parametrize("exercise", [e.id for e in COURSE.exercises])
-def test_stub_and_solution_define_the_same_names(exercise):
-    assert _public_names(REPO / "exercises" / f"{exercise}.py") == _public_names(REPO / "solutions" / f"{exercise}.py")
+@pytest.mark.parametrize("name, exercise", EXERCISES)
+def test_stub_and_solution_define_the_same_names(name, exercise):
+    course = COURSES[name]
+    file = course.exercise(exercise).file
+    assert _public_names(course.exercises_dir / file) == _public_names(course.solutions_dir / file)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -55,18 +86,35 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
 @pytest.mark.parametrize("text, says", [
     (BASE + "[limits]\nimport_secnds = 3\n", "unknown key 'import_secnds'"),
     (BASE + "[limits]\nimport_seconds = 'slow'\n", "import_seconds = 'slow' should be a float"),
-    (BASE + "[thresholds]\nrtol = -1.0\n", "must not be negative"),
+    (BASE + "[limits]\nprobe_seconds = -1.0\n", "must not be negative"),
+    (BASE + "[limits]\nisolation = 'none'\n", "should be 'auto' or 'basic'"),
     (BASE + "[extra]\n", "unknown table 'extra'"),
+    (BASE + "[thresholds]\nrtol = 1.0\n", "unknown table 'thresholds'"),
     ('[course]\nseed = "x"\n', "seed = 'x' should be an int"),
+    ('[course]\nseed = -1\n', "seed = -1 should be an int, 0 or more"),
+    ('[course]\nid = "two words"\n' + BASE.removeprefix("[course]\n"), "should be a Python identifier"),
+    ('[course]\ncolour = "red"\n', "unknown key 'colour'"),
     ('[[exercises]]\nid = "x"\n[exercises.checks.a]\nhint = "h"\n', "needs points"),
     ('[[exercises]]\nid = "x"\n[exercises.checks.a]\npoints = 1\npoint = 2\n', "unknown key 'point'"),
+    ('[[exercises]]\nid = "x"\n', "no [exercises.checks.*] tables"),
+    ('[[exercises]]\nid = "x-y"\n[exercises.checks.a]\npoints = 1\n', "needs an id that is a Python identifier"),
+    ('[[exercises]]\nid = "x"\nlevel = 3\n[exercises.checks.a]\npoints = 1\n', "unknown key 'level'"),
+    (BASE + '[[exercises]]\nid = "x"\n[exercises.checks.a]\npoints = 1\n', "exercise ids must be unique"),
+    (BASE + "[exercises.params.deep]\nrows = 3\n", "deep should be a number, a string, a bool or a list of them"),
+    (BASE + "[exercises.grading]\noptions = [[1]]\n", "options should be a number"),
+    ('[[exercises]]\nid = "x"\nanswer_key_probes = "answers"\n[exercises.checks.a]\npoints = 1\n',
+     "answer_key_probes should be a list of strings"),
+    (BASE + "[exercises.free_text]\nq1 = 3\n", "should be a table of strings"),
+    (BASE + "[environment]\nTHREADS = 1\n", "[environment] should be a table of strings"),
+    (BASE + "[setup]\nindex = 'x'\n", "unknown key 'index'"),
+    ("[course]\nseed = 1\n", "no [[exercises]]"),
     ("[course\n", "not valid TOML"),
     (BASE + "hidden = 'yes'\n", "hidden = 'yes' should be a bool"),
     (BASE.replace("seed = 1", "seed = 1\nhidden_points = -3"), "hidden_points = -3 should be a number"),
     ('[gradescope]\nvisibility = "sometimes"\n' + BASE, "visibility = 'sometimes' should be one of"),
 ])
 def test_bad_course_file_names_the_problem(tmp_path, text, says):
-    with pytest.raises(CourseError, match=None) as raised:
+    with pytest.raises(CourseError) as raised:
         load_course(_write(tmp_path, text))
     assert says in str(raised.value)
     assert "course.toml" in str(raised.value)
@@ -82,7 +130,55 @@ def test_integers_are_accepted_where_floats_are_expected(tmp_path):
     assert course.limits.probe_seconds == 5.0 and course.exercises[0].max_points == 2
 
 
-def test_hidden_checks_and_gradescope_visibility_are_read():
-    hidden = {(e.id, c.id) for e in COURSE.exercises for c in e.checks if c.hidden}
-    assert ("concepts", "q1_answer") in hidden and ("concepts", "q1_answer_form") not in hidden
-    assert COURSE.gradescope.hidden_visibility == "after_published"
+def test_an_unknown_exercise_or_check_is_an_error_that_lists_the_known_ones():
+    course = COURSES["tiny"]
+    with pytest.raises(CourseError, match=course.exercises[0].id):
+        course.exercise("no_such_exercise")
+    with pytest.raises(CourseError, match=course.exercises[0].checks[0].id):
+        course.exercises[0].check("no_such_check")
+    with pytest.raises(CourseError):
+        course.only(["no_such_exercise"])
+    last = course.exercises[-1].id
+    assert [e.id for e in course.only([last]).exercises] == [last]
+
+
+def test_a_missing_setting_names_its_table():
+    exercise = COURSES["tiny"].exercises[0]
+    with pytest.raises(CourseError, match=r"\[exercises.grading\].*no 'no_such_setting'"):
+        exercise.grading.no_such_setting
+
+
+@pytest.mark.parametrize("change, says", [
+    ("table", "no function for"),
+    ("function", "no [exercises.checks.*] table for"),
+])
+def test_checks_and_their_tables_must_match(tmp_path, change, says):
+    course = load_course(Path(shutil.copytree(TINY_FILE.parent, tmp_path / "course")) / "course.toml")
+    exercise = course.exercises[0]
+    if change == "table":
+        text = course.path.read_text().replace(
+            f"[exercises.checks.{exercise.checks[0].id}]",
+            f"[exercises.checks.not_written]\npoints = 1\n\n[exercises.checks.{exercise.checks[0].id}]", 1)
+        course.path.write_text(text)
+    else:
+        check_file = course.checks_dir / exercise.file
+        check_file.write_text(check_file.read_text() + "\n\ndef check_without_a_table(observed):\n    pass\n")
+    changed = load_course(course.path)
+    with pytest.raises(CourseError) as raised:
+        check_functions(changed, changed.exercise(exercise.id))
+    assert says in str(raised.value)
+
+
+@pytest.mark.parametrize("name", COURSES)
+def test_hidden_checks_and_gradescope_visibility_are_read(name):
+    course, raw = COURSES[name], _raw(COURSES[name])
+    hidden = {(e.id, c.id) for e in course.exercises for c in e.checks if c.hidden}
+    assert hidden == {(table["id"], check_id) for table in raw["exercises"]
+                      for check_id, t in table["checks"].items() if t.get("hidden")}
+    assert course.gradescope.hidden_visibility == raw.get("gradescope", {}).get("hidden_visibility",
+                                                                                  "after_published")
+
+
+def test_the_tiny_course_has_a_hidden_check():
+    """So that the engine's handling of hidden checks is exercised in the fast tests."""
+    assert any(c.hidden for e in COURSES["tiny"].exercises for c in e.checks)

@@ -1,9 +1,10 @@
-"""Exporters: the score table and Gradescope's results.json read the same RunResult."""
+"""Exporters: the score table, feedback.md and Gradescope's results.json read the same RunResult."""
 from __future__ import annotations
 
 import json
 
 from autograder.atomic import write_json_atomically
+from autograder.exporters.feedback import feedback_markdown
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
 from autograder.results import CheckResult, RunResult
@@ -52,3 +53,20 @@ def test_json_is_written_whole_or_not_at_all(tmp_path):
     write_json_atomically({"score": 1}, target)
     assert json.loads(target.read_text()) == {"score": 1}
     assert [p.name for p in target.parent.iterdir()] == ["results.json"]
+
+
+def test_feedback_shows_what_a_failed_check_printed_in_a_block_of_its_own():
+    result = _result()
+    result.checks[1] = CheckResult("a", "two", "two works", 2.0, False, "two broke", "look at two",
+                                   printed="step 1\nloss ```nan```\n")
+    text = feedback_markdown(result, refused=["x.py: is a link"], ignored=["notes.txt"])
+    assert "**Score: 5 / 7**" in text and "- refused: x.py: is a link" in text and "notes.txt" in text
+    assert "**two works**: two broke" in text and "> Hint: look at two" in text
+    block = text.split("Your code printed:", 1)[1]
+    fence = block.split()[0]
+    assert fence == "````text"  # longer than any run of backticks in the output, so the block stays whole
+    assert "step 1\nloss ```nan```\n````" in block
+
+
+def test_feedback_shows_no_printed_block_when_nothing_was_printed():
+    assert "Your code printed" not in feedback_markdown(_result())

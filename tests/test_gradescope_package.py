@@ -1,4 +1,8 @@
-"""The Gradescope zip: built, unzipped the way Gradescope lays it out, and run on uploads students make."""
+"""The Gradescope zip: built, unzipped the way Gradescope lays it out, and run on uploads students make.
+
+run_autograder's paths run on the tiny course's zip (seconds); one slow test grades the
+real course's solutions in its zip, with the frameworks it installs.
+"""
 from __future__ import annotations
 
 import json
@@ -7,20 +11,23 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from submission_tools import EXERCISE_FILES, EXERCISES, REPO, SOLUTIONS
 
-from autograder.course import load_course
-from autograder.gradescope_package import build_gradescope_zip
+import autograder.batch
+from autograder.course import Course, load_course
+from autograder.gradescope_package import build_gradescope_zip, grade_upload, setup_script
+from autograder.release import course_part_files, engine_files, pinned_dependencies
 
 COURSE = load_course()
-HIDDEN = {f"{e.id}.{c.id}" for e in COURSE.exercises for c in e.checks if c.hidden}
-PINS = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+
+
+def _hidden(course: Course) -> set[str]:
+    return {f"{e.id}.{c.id}" for e in course.exercises for c in e.checks if c.hidden}
 
 
 @dataclass
@@ -34,17 +41,27 @@ class Run:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
-    return build_gradescope_zip(COURSE, tmp_path_factory.mktemp("zip") / "autograder.zip")
+    """The tiny course's zip."""
+    return build_gradescope_zip(TINY, tmp_path_factory.mktemp("zip") / "autograder.zip")
+
+
+def _lay_out(archive: Path, root: Path) -> Path:
+    """A folder laid out as Gradescope's /autograder: source/ (the unzipped zip), submission/, results/."""
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "results").mkdir()
+    return root
 
 
 @pytest.fixture
 def gradescope(tmp_path: Path, archive: Path) -> Path:
-    """A folder laid out as Gradescope's /autograder: source/ (the unzipped zip), submission/, results/."""
-    with zipfile.ZipFile(archive) as opened:
-        opened.extractall(tmp_path / "source")
-    (tmp_path / "submission").mkdir()
-    (tmp_path / "results").mkdir()
-    return tmp_path
+    return _lay_out(archive, tmp_path)
+
+
+def _upload(course: Course, folder: Path, target: Path, names=None) -> None:
+    for name in names or course.exercise_files:
+        shutil.copy(folder / name, target / name)
 
 
 def run_autograder(root: Path, **environment: str) -> Run:
@@ -57,77 +74,78 @@ def run_autograder(root: Path, **environment: str) -> Run:
     return Run(json.loads(results.read_text()), completed.stdout)
 
 
-def test_the_zip_holds_the_grader_and_no_solutions(archive: Path):
+def test_the_zip_holds_the_engine_the_course_parts_and_no_solutions(archive: Path):
     with zipfile.ZipFile(archive) as opened:
         entries = {info.filename: info for info in opened.infolist()}
         course_toml = opened.read("course.toml")
     for name in ("setup.sh", "run_autograder"):
         assert entries[name].external_attr >> 16 & 0o111 == 0o111, f"{name} is not executable in the zip"
-    assert course_toml == COURSE.path.read_bytes()
-    assert {"pyproject.toml", "README.txt", "autograder/conftest.py", "autograder/reference/concepts.json",
-            "autograder/checks/concepts.py", "autograder/probes/torch_xor.py"} <= set(entries)
+    assert course_toml == TINY.path.read_bytes()
+    assert {"pyproject.toml", "README.txt"} <= set(entries)
+    # The whole course, hidden checks and answer-key recordings included: the grader needs them all.
+    expected = {f"autograder/{name}" for name, _ in [*engine_files(), *course_part_files(TINY)]}
+    assert expected <= set(entries)
+    assert {f"autograder/recordings/{e.id}.json" for e in TINY.exercises if e.answer_key_probes} <= set(entries)
     assert not [n for n in entries if n.startswith(("solutions/", "exercises/", "tests/")) or "__pycache__" in n]
-    assert not [n for n in entries if Path(n).name in EXERCISE_FILES and not n.startswith("autograder/")]
+    assert not [n for n in entries if Path(n).name in TINY.exercise_files and not n.startswith("autograder/")]
 
 
-def test_setup_sh_is_valid_bash_and_pins_exactly_pyprojects_dependencies(gradescope: Path):
-    setup = gradescope / "source" / "setup.sh"
-    for script in (setup, gradescope / "source" / "run_autograder"):
-        checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
-        assert checked.returncode == 0, checked.stderr
-    installs = [shlex.split(line) for line in setup.read_text().splitlines() if "pip install --extra-index" in line]
+@pytest.mark.parametrize("course", [TINY, COURSE], ids=["tiny", "real"])
+def test_setup_sh_pins_exactly_pyprojects_dependencies_after_the_course_pip_options(course: Course, tmp_path):
+    setup = tmp_path / "setup.sh"
+    setup.write_text(setup_script(course))
+    checked = subprocess.run(["bash", "-n", str(setup)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    installs = [shlex.split(line) for line in setup.read_text().splitlines()
+                if " -m pip install " in line and "--upgrade pip" not in line]
     assert len(installs) == 1
     words = installs[0]
-    assert words[words.index("--extra-index-url") + 1] == "https://download.pytorch.org/whl/cpu"
-    assert words[words.index("--extra-index-url") + 2:] == PINS
-    assert "--index-url" not in setup.read_text()
+    assert words[words.index("install") + 1:] == [*course.pip_options, *pinned_dependencies()]
+
+
+def test_run_autograder_is_valid_bash(gradescope: Path):
+    checked = subprocess.run(["bash", "-n", str(gradescope / "source" / "run_autograder")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_the_solutions_score_full_marks_and_hidden_checks_wait(gradescope: Path):
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, gradescope / "submission" / name)
-    run = run_autograder(gradescope)
-    results = run.results
-    assert results["score"] == results["max_score"] == COURSE.max_points == 100
-    assert results["stdout_visibility"] == COURSE.gradescope.stdout_visibility
-    assert HIDDEN and COURSE.gradescope.hidden_visibility == "after_published"
+    _upload(TINY, TINY.solutions_dir, gradescope / "submission")
+    results = run_autograder(gradescope).results
+    assert results["score"] == results["max_score"] == TINY.max_points
+    assert results["stdout_visibility"] == TINY.gradescope.stdout_visibility
+    hidden = _hidden(TINY)
+    assert hidden
     for test in results["tests"]:
-        expected = "after_published" if test["number"] in HIDDEN else "visible"
+        expected = TINY.gradescope.hidden_visibility if test["number"] in hidden else TINY.gradescope.visibility
         assert test["visibility"] == expected, test["number"]
-    assert {t["number"] for t in results["tests"] if t["visibility"] == "after_published"} == HIDDEN
+    assert not list((gradescope / "results").glob("*.md")), "results.json is all Gradescope reads"
 
 
 def test_the_stubs_score_zero_and_hidden_messages_stay_out_of_what_students_always_see(gradescope: Path):
-    for name in EXERCISE_FILES:
-        shutil.copy(EXERCISES / name, gradescope / "submission" / name)
+    _upload(TINY, TINY.exercises_dir, gradescope / "submission")
     run = run_autograder(gradescope)
-    assert run.results["score"] == 0 and run.results["max_score"] == 100
-    for test in run.results["tests"]:
-        if test["number"] in HIDDEN:
-            assert test["output"] not in run.results["output"] and test["output"] not in run.stdout
+    assert run.results["score"] == 0 and run.results["max_score"] == TINY.max_points
+    hidden = [t for t in run.results["tests"] if t["number"] in _hidden(TINY)]
+    assert hidden
+    for test in hidden:
+        assert test["output"] not in run.results["output"] and test["output"] not in run.stdout
 
 
 def test_a_zip_of_one_folder_missing_a_file_loses_only_that_exercise(gradescope: Path):
+    missing = TINY.exercises[-1]
     folder = gradescope / "submission" / "my homework"
     folder.mkdir()
-    for name in ("torch_xor.py", "keras_xor.py"):
-        shutil.copy(SOLUTIONS / name, folder / name)
+    _upload(TINY, TINY.solutions_dir, folder, [e.file for e in TINY.exercises if e is not missing])
     (gradescope / "submission" / "notes.txt").write_text("not graded")
     run = run_autograder(gradescope)
-    assert run.results["score"] == 100 - COURSE.exercise("concepts").max_points
-    assert run.lost() == {f"concepts.{c.id}" for c in COURSE.exercise("concepts").checks}
-    assert "Missing: concepts.py" in run.results["output"] and "my homework" in run.results["output"]
-
-
-def test_an_empty_upload_still_gets_a_results_json_that_says_why(gradescope: Path):
-    run = run_autograder(gradescope)
-    assert run.results["score"] == 0
-    assert "No exercise file found in your upload" in run.results["output"]
+    assert run.results["score"] == TINY.max_points - missing.max_points
+    assert run.lost() == {f"{missing.id}.{c.id}" for c in missing.checks}
+    assert f"Missing: {missing.file}" in run.results["output"] and "my homework" in run.results["output"]
 
 
 def test_a_grader_that_crashes_or_cannot_start_still_leaves_a_results_json(gradescope: Path):
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, gradescope / "submission" / name)
+    _upload(TINY, TINY.solutions_dir, gradescope / "submission")
     (gradescope / "source" / "course.toml").write_text("[course]\nbogus = 1\n")
     crashed = run_autograder(gradescope)
     assert crashed.results["score"] == 0 and "failed before it could score" in crashed.results["output"]
@@ -136,7 +154,39 @@ def test_a_grader_that_crashes_or_cannot_start_still_leaves_a_results_json(grade
 
 
 def test_an_upload_that_outlasts_the_deadline_still_gets_a_results_json(gradescope: Path):
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, gradescope / "submission" / name)
+    _upload(TINY, TINY.solutions_dir, gradescope / "submission")
+    slow = TINY.exercise_files[0]  # its import outlasts the deadline (and stops well within import_seconds)
+    (gradescope / "submission" / slow).write_text("import time\ntime.sleep(15)\n")
     late = run_autograder(gradescope, AUTOGRADER_DEADLINE="2")
     assert late.results["score"] == 0 and "did not finish within 2 seconds" in late.results["output"]
+
+
+def test_an_empty_upload_gets_results_that_say_why_and_no_feedback_file(tmp_path, monkeypatch):
+    """The Gradescope runner uses batch grading's grading step only, never its exporting step."""
+    def no_export(*args, **kwargs):
+        raise AssertionError("grade_upload exported feedback it would throw away")
+    monkeypatch.setattr(autograder.batch, "export_submission", no_export)
+    monkeypatch.setattr(autograder.batch, "feedback_markdown", no_export)
+    upload = tmp_path / "submission"
+    upload.mkdir()
+    results = grade_upload(upload, TINY)
+    assert results["score"] == 0 and len(results["tests"]) == sum(len(e.checks) for e in TINY.exercises)
+    assert "No exercise file found in your upload" in results["output"]
+    assert [p.name for p in tmp_path.rglob("*")] == ["submission"]
+
+
+@pytest.mark.slow
+def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp_path: Path):
+    root = _lay_out(build_gradescope_zip(COURSE, tmp_path / "autograder.zip"), tmp_path / "gradescope")
+    with zipfile.ZipFile(tmp_path / "autograder.zip") as opened:
+        assert {f"autograder/{name}" for name, _ in course_part_files(COURSE)} <= set(opened.namelist())
+    _upload(COURSE, COURSE.solutions_dir, root / "submission")
+    results = run_autograder(root).results
+    assert results["score"] == results["max_score"] == COURSE.max_points
+    assert results["stdout_visibility"] == COURSE.gradescope.stdout_visibility
+    hidden = _hidden(COURSE)
+    assert hidden and COURSE.gradescope.hidden_visibility == "after_published"
+    for test in results["tests"]:
+        expected = "after_published" if test["number"] in hidden else COURSE.gradescope.visibility
+        assert test["visibility"] == expected, test["number"]
+    assert {t["number"] for t in results["tests"] if t["visibility"] == "after_published"} == hidden

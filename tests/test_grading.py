@@ -1,36 +1,97 @@
-"""End to end: `pytest autograder` on the solutions, the stubs, and broken folders."""
+"""End to end: `pytest autograder` on the solutions, the stubs, and broken folders.
+
+The engine's behaviour is proved on the tiny course (tests/tiny_course, a run takes a second);
+that the XOR course's own solutions score full marks and its stubs zero needs its frameworks: slow.
+"""
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-from submission_tools import CORPUS, EXERCISE_FILES, EXERCISES, SOLUTIONS, build_submission
+import pytest
+
+from submission_tools import Graded, run_grader
 
 from autograder.course import load_course
+from autograder.session import GradingSession
 
+REPO = Path(__file__).resolve().parent.parent
 COURSE = load_course()
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+ON_TINY = ("--course", str(TINY.path))
+# The tiny course's exercise that calls a function of the student's (the other one reads names).
+FUNCTION = "lists"
+# A hostile conftest.py: if pytest's reports decided the score, every check would count as passed.
+PASS_EVERYTHING = ("import pytest\n\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                   "    report = yield\n    report.outcome = 'passed'\n    return report\n")
 
 
-def test_solutions_score_full_marks(grade):
-    graded = grade(SOLUTIONS)
-    assert graded.results["score"] == graded.results["max_score"] == COURSE.max_points
+def _full(course) -> str:
+    return f"{course.max_points:g} / {course.max_points:g}"
+
+
+def _copy(folder: Path, target: Path, leave_out: str | None = None) -> Path:
+    target.mkdir()
+    for exercise in TINY.exercises:
+        if exercise.file != leave_out:
+            shutil.copy(folder / exercise.file, target / exercise.file)
+    return target
+
+
+def _with_function_body(tmp_path: Path, body: str) -> Path:
+    """The tiny solutions, with `body` first in the function exercise's function."""
+    submission = _copy(TINY.solutions_dir, tmp_path / "submission")
+    module = submission / TINY.exercise(FUNCTION).file
+    source = module.read_text()
+    start = source.index("    ### BEGIN SOLUTION\n")
+    module.write_text(source[:start] + "".join(f"    {line}\n" for line in body.splitlines()) + source[start:])
+    return submission
+
+
+@pytest.fixture(scope="module")
+def solutions_run(tmp_path_factory, reference_cache) -> tuple[Graded, dict]:
+    """One grading run of the tiny solutions, with its record: what several tests read."""
+    folder = tmp_path_factory.mktemp("solutions-run")
+    graded = run_grader(TINY.solutions_dir, folder / "results.json", *ON_TINY, "--record", str(folder / "record.json"),
+                        "--reference-cache", str(reference_cache))
+    return graded, json.loads((folder / "record.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def stubs_run(tmp_path_factory, reference_cache) -> Graded:
+    """The tiny stubs, shipped with a conftest.py that would report every check as passed."""
+    folder = tmp_path_factory.mktemp("stubs-run")
+    submission = _copy(TINY.exercises_dir, folder / "submission")
+    (submission / "conftest.py").write_text(PASS_EVERYTHING)
+    return run_grader(submission, folder / "results.json", *ON_TINY, "--reference-cache", str(reference_cache))
+
+
+def test_solutions_score_full_marks(solutions_run):
+    graded, _ = solutions_run
+    assert graded.results["score"] == graded.results["max_score"] == TINY.max_points
     assert graded.returncode == 0
-    assert "100 / 100" in graded.stdout
+    assert _full(TINY) in graded.stdout
 
 
-def test_stubs_score_zero_with_todo_messages(grade):
-    graded = grade(EXERCISES)
+def test_stubs_score_zero_without_a_traceback(stubs_run):
+    graded = stubs_run
     assert graded.results["score"] == 0
     assert graded.returncode == 1, "failures only: no internal error, no crash"
     assert "Traceback" not in graded.stdout
-    for test in graded.results["tests"]:
-        assert test["score"] == 0
-        assert "TODO" in test["output"] or "empty" in test["output"] or "words" in test["output"], test
+    assert all(test["score"] == 0 and test["output"] for test in graded.results["tests"])
 
 
-def test_every_check_is_reported_with_its_exercise_tag(grade):
-    graded = grade(SOLUTIONS)
-    expected = {f"{e.id}.{c.id}": (e.id, c.points) for e in COURSE.exercises for c in e.checks}
+def test_a_conftest_that_would_pass_every_check_changes_no_score(stubs_run):
+    """Scores come from the checks' own results, never from pytest's reports, which a conftest.py can rewrite."""
+    assert stubs_run.results["score"] == 0 and " 0 / " in stubs_run.stdout
+
+
+def test_every_check_is_reported_with_its_exercise_tag(solutions_run):
+    graded, _ = solutions_run
+    expected = {f"{e.id}.{c.id}": (e.id, c.points) for e in TINY.exercises for c in e.checks}
     reported = {t["number"]: (t["tags"][0], t["max_score"]) for t in graded.results["tests"]}
     assert reported == expected
     for test in graded.results["tests"]:
@@ -38,49 +99,107 @@ def test_every_check_is_reported_with_its_exercise_tag(grade):
 
 
 def test_missing_file_costs_only_its_exercise(grade, tmp_path):
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    for name in EXERCISE_FILES:
-        if name != "keras_xor.py":
-            shutil.copy(SOLUTIONS / name, submission / name)
-    graded = grade(submission)
-    keras_points = COURSE.exercise("keras_xor").max_points
-    assert graded.results["score"] == COURSE.max_points - keras_points
-    assert "keras_xor.py is missing" in graded.output_of("keras_xor.make_xor_data")
+    exercise = TINY.exercises[0]
+    graded = grade(_copy(TINY.solutions_dir, tmp_path / "submission", leave_out=exercise.file), *ON_TINY)
+    assert graded.results["score"] == TINY.max_points - exercise.max_points
+    for check in exercise.checks:
+        assert f"{exercise.file} is missing" in graded.output_of(f"{exercise.id}.{check.id}")
 
 
-def test_score_table_sums_each_exercise(grade):
-    graded = grade(EXERCISES)
-    lines = [line for line in graded.stdout.splitlines() if "/ " in line]
-    for exercise in COURSE.exercises:
+def test_score_table_sums_each_exercise(stubs_run):
+    lines = [line for line in stubs_run.stdout.splitlines() if "/ " in line]
+    for exercise in TINY.exercises:
         row = next(line for line in lines if f" {exercise.id} " in line)
         assert row.rstrip().endswith(f"0 / {exercise.max_points:g}")
-    assert lines[-1].split()[0] == "Total"
+    assert lines[-1].split()[0] == "Total" and lines[-1].rstrip().endswith(f"0 / {TINY.max_points:g}")
 
 
-def test_seed_option_changes_the_experiments(grade):
-    graded = grade(SOLUTIONS, "--seed", "7")
-    assert graded.results["score"] == COURSE.max_points
-    assert "--seed=7" in graded.stdout
+def test_seed_option_changes_the_experiments(grade, tmp_path, solutions_run):
+    seed = TINY.seed + 1
+    graded = grade(TINY.solutions_dir, *ON_TINY, "--seed", str(seed), "--record", str(tmp_path / "record.json"))
+    assert graded.results["score"] == TINY.max_points
+    assert f"--seed={seed}" in graded.stdout
+    recorded = json.loads((tmp_path / "record.json").read_text())
+    default, default_record = solutions_run
+    assert f"--seed={TINY.seed}" in default.stdout
+    assert (recorded["result"]["seed"], default_record["result"]["seed"]) == (seed, TINY.seed)
+    assert recorded["observations"] != default_record["observations"], "another seed runs other experiments"
 
 
-def test_shadowing_files_and_hooks_in_the_submission_folder_are_never_loaded(grade, tmp_path):
-    """torch.py, numpy.py, keras.py and a conftest.py beside the student's files change nothing."""
-    case = CORPUS / "hostile" / "shadows_libraries_and_ships_conftest"
-    submission = build_submission(case, tmp_path / "submission")
-    assert (submission / "conftest.py").is_file() and (submission / "torch.py").is_file()
-    assert grade(submission).results["score"] == COURSE.max_points
+def test_a_negative_seed_is_refused():
+    completed = subprocess.run([sys.executable, "-m", "pytest", "autograder", *ON_TINY, "--seed", "-5",
+                                "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert completed.returncode not in (0, 1)
+    said = completed.stdout + completed.stderr
+    assert "--seed" in said and "-5" in said and "Traceback" not in said
 
 
+def test_a_failed_check_shows_what_the_code_printed(grade, tmp_path):
+    submission = _with_function_body(tmp_path, "print('looking at', len(values), 'values')\nreturn list(values)")
+    graded = grade(submission, *ON_TINY, "--record", str(tmp_path / "record.json"))
+    assert graded.results["score"] < TINY.max_points
+    assert "Your code printed:" in graded.stdout and "| looking at" in graded.stdout
+    checks = json.loads((tmp_path / "record.json").read_text())["result"]["checks"]
+    failed = [c for c in checks if not c["passed"]]
+    assert failed and all("looking at" in c["printed"] for c in failed)
+    assert all(c["printed"] == "" for c in checks if c["passed"])
+
+
+def test_modules_that_shadow_what_the_grader_imports_are_never_loaded(grade, tmp_path):
+    """Files named like what the grader, the worker and the probes import change nothing."""
+    submission = _copy(TINY.solutions_dir, tmp_path / "submission")
+    shadows = ["pytest", "random", "json", "autograder", "course_probes",
+               *(helper.stem for helper in TINY.probes_dir.glob("_*.py"))]
+    for name in shadows:
+        (submission / f"{name}.py").write_text("raise SystemExit('a shadowing file was loaded')\n")
+    graded = grade(submission, *ON_TINY)
+    assert graded.results["score"] == TINY.max_points, graded.stdout[-2000:]
+
+
+def test_a_slow_student_run_is_announced_once_while_it_runs(tmp_path):
+    """The session calls back when the student's observations take longer than its patience."""
+    submission = _with_function_body(tmp_path, "import time\nif values:\n    time.sleep(1)")
+    session = GradingSession(TINY, submission, TINY.solutions_dir, TINY.seed)
+    told = []
+    try:
+        run = session.student(FUNCTION, on_wait=lambda: told.append("waiting"), patience=0.5)
+    finally:
+        session.close()
+    assert told == ["waiting"] and all(outcome.ok for outcome in run.outcomes.values())
+
+
+@pytest.mark.slow  # the plugin's patience is 15 s: the announcement needs a run that long
 def test_a_stuck_call_is_announced_instead_of_silence(grade, tmp_path):
-    """Five train() probes that hang take minutes at the course's limit: the student is told why it waits."""
-    submission = tmp_path / "submission"
-    submission.mkdir()
-    source = (SOLUTIONS / "torch_xor.py").read_text()
-    (submission / "torch_xor.py").write_text(
-        source.replace("    loss_fn = nn.BCELoss()\n", "    while True:\n        pass\n    loss_fn = nn.BCELoss()\n"))
+    """Calls that hang take a limit each: the student is told why the grader waits."""
+    submission = _with_function_body(tmp_path, "while True:\n    pass")
+    probes = len([line for line in (TINY.probes_dir / TINY.exercise(FUNCTION).file).read_text().splitlines()
+                  if line.startswith("def probe_")])
+    seconds = int(16 / probes) + 1  # the whole run takes longer than the plugin's 15 s of patience
     course = tmp_path / "course.toml"
-    course.write_text(COURSE.path.read_text().replace("probe_seconds = 20", "probe_seconds = 4"))
-    graded = grade(submission, "--course", str(course), "--exercise", "torch_xor")
-    assert "still grading torch_xor.py: a call in it is slow or stuck; each call is stopped after 4 s" in graded.stdout
-    assert "train_matches_reference" in " ".join(t["number"] for t in graded.results["tests"] if t["score"] == 0)
+    course.write_text(TINY.path.read_text().replace(f"probe_seconds = {TINY.limits.probe_seconds:g}",
+                                                    f"probe_seconds = {seconds}"))
+    shutil.copytree(TINY.root / "autograder", tmp_path / "autograder")
+    graded = grade(submission, "--course", str(course), "--solutions", str(TINY.solutions_dir),
+                   "--exercise", FUNCTION)
+    assert (f"still grading {TINY.exercise(FUNCTION).file}: a call in it is slow or stuck; "
+            f"each call is stopped after {seconds} s") in graded.stdout
+    assert graded.results["score"] == 0
+
+
+@pytest.mark.slow
+def test_the_course_solutions_score_full_marks(grade):
+    graded = grade(COURSE.solutions_dir)
+    assert graded.results["score"] == graded.results["max_score"] == COURSE.max_points
+    assert graded.returncode == 0
+    assert _full(COURSE) in graded.stdout
+
+
+@pytest.mark.slow
+def test_the_course_stubs_score_zero_with_todo_messages(grade):
+    graded = grade(COURSE.exercises_dir)
+    assert graded.results["score"] == 0
+    assert graded.returncode == 1, "failures only: no internal error, no crash"
+    assert "Traceback" not in graded.stdout
+    for test in graded.results["tests"]:
+        assert test["score"] == 0
+        assert "TODO" in test["output"] or "empty" in test["output"] or "words" in test["output"], test

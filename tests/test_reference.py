@@ -1,58 +1,152 @@
-"""The recorded reference is current: its fingerprints match and a live run agrees with it."""
+"""Recordings: current while their fingerprint matches, stale the moment what they depend on changes.
+
+The engine's rules run on a copy of the tiny course (seconds); that the XOR course's own
+recordings are current and agree with a live run needs its frameworks, so it is marked slow.
+"""
 from __future__ import annotations
 
+import dataclasses
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 
-from autograder.course import load_course
-from autograder.reference import SNAPSHOT_DIR, recorded_reference
-from autograder.runner import run_probes
-from autograder.session import GradingSession
+from autograder.course import Course, load_course
+from autograder.reference import public_probe_source, record_reference, recorded_reference, reference_run
+from autograder.runner import probe_request, run_probes
 
-COURSE = load_course()
-SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-
-
-def _request(exercise: str):
-    session = GradingSession(COURSE, SOLUTIONS, SOLUTIONS, COURSE.seed)
-    try:
-        return session.reference_request(exercise)
-    finally:
-        session.close()
+TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
+COURSES = {"course": load_course(), "tiny": load_course(TINY_FILE)}
 
 
-def _assert_close(recorded, live, where="run"):
+def _request(course: Course, exercise: str, seed: int | None = None):
+    return probe_request(course, exercise, course.solutions_dir, course.seed if seed is None else seed,
+                         reference=True)
+
+
+def _assert_close(recorded, live, rtol: float, atol: float, where="run"):
     if isinstance(recorded, float) or isinstance(live, float):
-        assert math.isclose(recorded, live, rel_tol=COURSE.thresholds.rtol, abs_tol=COURSE.thresholds.atol), where
+        assert math.isclose(recorded, live, rel_tol=rtol, abs_tol=atol), where
     elif isinstance(recorded, dict):
         assert recorded.keys() == live.keys(), where
         for key in recorded:
-            _assert_close(recorded[key], live[key], f"{where}/{key}")
+            _assert_close(recorded[key], live[key], rtol, atol, f"{where}/{key}")
     elif isinstance(recorded, list):
         assert len(recorded) == len(live), where
         for index, (r, l) in enumerate(zip(recorded, live)):
-            _assert_close(r, l, f"{where}/{index}")
+            _assert_close(r, l, rtol, atol, f"{where}/{index}")
     else:
         assert recorded == live, where
 
 
-@pytest.mark.parametrize("exercise", [e.id for e in COURSE.exercises])
-def test_recording_is_current_and_matches_a_live_run(exercise):
-    request = _request(exercise)
-    recorded = recorded_reference(request)
-    assert recorded is not None, (f"{SNAPSHOT_DIR}/{exercise}.json is missing or stale: "
-                                  "run `python -m autograder snapshot`")
-    live = run_probes(request)
-    _assert_close(recorded.to_json(), live.to_json())
+def _assert_current_and_live(course: Course, exercise_id: str) -> None:
+    request = _request(course, exercise_id)
+    recorded = recorded_reference(request, course.recordings_dir)
+    assert recorded is not None, (f"{course.recordings_dir / exercise_id}.json is missing or stale: "
+                                  f"run `python -m autograder snapshot --course {course.path}`")
+    grading = course.exercise(exercise_id).grading
+    _assert_close(recorded.to_json(), run_probes(request).to_json(),
+                  grading.get("rtol", 1e-9), grading.get("atol", 1e-12))
 
 
-def test_a_changed_solution_is_not_matched(tmp_path):
-    changed = tmp_path / "concepts.py"
-    changed.write_text((SOLUTIONS / "concepts.py").read_text() + "\n# edited\n")
-    session = GradingSession(COURSE, tmp_path, tmp_path, COURSE.seed)
-    try:
-        assert recorded_reference(session.reference_request("concepts")) is None
-    finally:
-        session.close()
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", [e.id for e in COURSES["course"].exercises])
+def test_the_course_recording_is_current_and_matches_a_live_run(exercise):
+    _assert_current_and_live(COURSES["course"], exercise)
+
+
+@pytest.mark.parametrize("exercise", [e.id for e in COURSES["tiny"].exercises])
+def test_the_tiny_course_recording_is_current_and_matches_a_live_run(exercise):
+    _assert_current_and_live(COURSES["tiny"], exercise)
+
+
+@pytest.fixture
+def tiny(tmp_path) -> Course:
+    """A copy of the tiny course, with its recordings, to change freely."""
+    return load_course(Path(shutil.copytree(TINY_FILE.parent, tmp_path / "course")) / "course.toml")
+
+
+def _current(course: Course) -> dict[str, bool]:
+    """Which exercises' recordings still match, as the course now stands."""
+    course = load_course(course.path)
+    return {e.id: recorded_reference(_request(course, e.id), course.recordings_dir) is not None
+            for e in course.exercises}
+
+
+def test_a_copied_course_keeps_its_recordings_current(tiny):
+    """The fingerprint holds what the probes see, not where the course lies."""
+    assert all(_current(tiny).values())
+
+
+def test_a_changed_solution_makes_only_its_recording_stale(tiny):
+    changed = tiny.exercises[0]
+    solution = tiny.solutions_dir / changed.file
+    solution.write_text(solution.read_text() + "\n# edited\n")
+    assert _current(tiny) == {e.id: e.id != changed.id for e in tiny.exercises}
+
+
+def test_changed_params_make_only_their_exercise_recording_stale(tiny):
+    """An exercise's [exercises.params] reach only its own probes, so only its recording goes stale."""
+    changed = next(e for e in tiny.exercises if e.params)
+    key, value = next(iter(changed.params.items()))
+    text = tiny.path.read_text()
+    assert isinstance(value, int) and text.count(f"{key} = {value}\n") == 1
+    tiny.path.write_text(text.replace(f"{key} = {value}\n", f"{key} = {value + 1}\n"))
+    assert load_course(tiny.path).exercise(changed.id).params[key] == value + 1
+    assert _current(tiny) == {e.id: e.id != changed.id for e in tiny.exercises}
+
+
+def test_grading_settings_leave_every_recording_valid(tiny):
+    """[exercises.grading] is read by checks only: tolerances may change without re-recording."""
+    text = tiny.path.read_text()
+    tiny.path.write_text(text.replace("[exercises.grading]\n", "[exercises.grading]\nnew_setting = 1\n"))
+    assert all(_current(tiny).values())
+
+
+def test_a_changed_probe_module_makes_its_recording_stale(tiny):
+    changed = tiny.exercises[-1]
+    probe = tiny.probes_dir / changed.file
+    probe.write_text(probe.read_text() + "\n\ndef probe_one_more(student, context):\n    return {}\n")
+    assert _current(tiny) == {e.id: e.id != changed.id for e in tiny.exercises}
+
+
+def test_a_changed_probe_helper_makes_every_recording_stale(tiny):
+    """Any probe module may import a shared `_*.py` helper, so every fingerprint holds them all."""
+    helper = next(tiny.probes_dir.glob("_*.py"))
+    helper.write_text(helper.read_text() + "\n# edited\n")
+    assert not any(_current(tiny).values())
+
+
+def test_another_seed_is_not_the_recorded_one():
+    tiny = COURSES["tiny"]
+    exercise = tiny.exercises[0].id
+    assert recorded_reference(_request(tiny, exercise, seed=tiny.seed + 1), tiny.recordings_dir) is None
+
+
+def test_a_live_reference_is_cached_per_seed_and_reused(tmp_path):
+    tiny = COURSES["tiny"]
+    request = _request(tiny, tiny.exercises[0].id, seed=tiny.seed + 1)
+    first = reference_run(request, tiny.recordings_dir, cache_dir=tmp_path)
+    assert (tmp_path / f"seed-{request.seed}" / f"{request.exercise}.json").is_file()
+    assert recorded_reference(request, tmp_path / f"seed-{request.seed}").to_json() == first.to_json()
+
+
+def test_a_failing_reference_is_never_recorded(tiny, tmp_path):
+    exercise = tiny.exercises[0]
+    (tiny.solutions_dir / exercise.file).write_text("raise RuntimeError('broken reference')\n")
+    with pytest.raises(RuntimeError, match="not recording it"):
+        record_reference(_request(tiny, exercise.id), tmp_path / "recordings")
+    assert not (tmp_path / "recordings").exists()
+
+
+def test_reference_only_sections_are_cut_from_the_public_probe_source():
+    source = "a = 1\n### BEGIN REFERENCE ONLY\nsecret = 2\n### END REFERENCE ONLY\nb = 3\n"
+    assert public_probe_source(source) == "a = 1\nb = 3\n"
+
+
+def test_a_recording_without_its_solution_stands_on_its_recorded_digest(tiny, tmp_path):
+    """The student release has recordings but no solutions: the recorded digest stands in for them."""
+    exercise = tiny.exercises[0]
+    without = dataclasses.replace(_request(tiny, exercise.id), module_path=tmp_path / exercise.file)
+    assert recorded_reference(without, tiny.recordings_dir) is not None

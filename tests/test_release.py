@@ -1,39 +1,57 @@
-"""The student release: complete enough to grade itself, and free of solutions, keys and hidden checks."""
+"""The student release: complete enough to grade itself, and free of solutions, keys and hidden checks.
+
+Its rules run on the tiny course (seconds) and, where no grading is needed, on the
+real course too; one slow test grades the real release with the pasted solutions.
+"""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
-from submission_tools import EXERCISE_FILES, REPO, SOLUTIONS
 
-from autograder.course import CourseError, load_course
-from autograder.release import INSTRUCTOR_ONLY, write_release
+from autograder.course import Course, load_course
+from autograder.course_code import CHECK_PREFIX
+from autograder.reference import REFERENCE_ONLY, public_probe_source
+from autograder.release import (INSTRUCTOR_ONLY, ReleaseError, course_part_files, engine_files,
+                                pinned_dependencies, write_release)
 from autograder.stubs import regions
+from autograder.verdict import RECORD_NAME
 
 COURSE = load_course()
-HIDDEN = [(e.id, c.id) for e in COURSE.exercises for c in e.checks if c.hidden]
-PUBLIC_POINTS = sum(c.points for e in COURSE.exercises for c in e.checks if not c.hidden)
-# Lines the grader's own code needs as much as any solution does; too generic to give a solution away.
-GENERIC_LINES = {"with torch.no_grad():"}
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+
+
+def _public_points(course: Course) -> float:
+    return sum(c.points for e in course.exercises for c in e.checks if not c.hidden)
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    return write_release(COURSE, tmp_path_factory.mktemp("release") / "xor-release")
+    """The tiny course's release."""
+    return write_release(TINY, tmp_path_factory.mktemp("release") / "tiny-release")
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory) -> Path:
+    """The real course's release: writing it runs no framework, only grading it does."""
+    return write_release(COURSE, tmp_path_factory.mktemp("release") / "real-release")
 
 
 def _released_files(release: Path) -> list[Path]:
-    return [p for p in release.rglob("*") if p.is_file()]
+    return [p for p in release.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
 
 
-def _run(release: Path, *command: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(list(command), cwd=release, capture_output=True, text=True, timeout=timeout)
+def _run(folder: Path, *command: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(list(command), cwd=folder, capture_output=True, text=True, timeout=timeout)
 
 
 def _grade(release: Path, submission: Path, record: Path) -> dict:
@@ -43,93 +61,149 @@ def _grade(release: Path, submission: Path, record: Path) -> dict:
     return json.loads(record.read_text())["result"]
 
 
-def test_release_holds_the_stubs_public_checks_and_course(release):
-    for name in EXERCISE_FILES:
-        assert (release / "exercises" / name).read_text() == (REPO / "exercises" / name).read_text()
-    for needed in ("README.md", "course.toml", "requirements.txt", ".github/workflows/classroom.yml",
-                   "autograder/conftest.py", "autograder/reference/torch_xor.json"):
+def _pasted_solutions(course: Course, folder: Path) -> Path:
+    folder.mkdir()
+    for name in course.exercise_files:
+        shutil.copy(course.solutions_dir / name, folder / name)
+    return folder
+
+
+def test_release_holds_the_stubs_public_parts_and_course(release):
+    for name in TINY.exercise_files:
+        assert (release / "exercises" / name).read_text() == (TINY.exercises_dir / name).read_text()
+    for needed in ("README.md", "course.toml", "requirements.txt", "pyproject.toml", ".gitignore",
+                   ".github/workflows/classroom.yml", "autograder/conftest.py"):
         assert (release / needed).is_file(), needed
     assert not (release / "solutions").exists()
-    assert not (release / "autograder" / "reference" / "concepts.json").exists()  # it is the answer key
     for module in INSTRUCTOR_ONLY:
         assert not (release / "autograder" / module).exists(), module
+    shipped = {name for name, _ in engine_files() if name.endswith(".py") and name not in INSTRUCTOR_ONLY}
+    assert shipped <= {p.relative_to(release / "autograder").as_posix() for p in _released_files(release / "autograder")}
+    for name, path in course_part_files(TINY):  # every part is shipped, but for recordings that are all key
+        part = name.split("/")[0]
+        if part in ("probes", "checks", "lessons"):
+            assert (release / "autograder" / name).is_file(), name
+        if part == "lessons":
+            assert (release / "autograder" / name).read_bytes() == path.read_bytes()
+    assert any(e.answer_key_probes for e in TINY.exercises)  # so that the answer-key rules are tried
     released = load_course(release / "course.toml")
-    assert released.max_points == PUBLIC_POINTS < COURSE.max_points
-    assert released.hidden_points == COURSE.max_points - PUBLIC_POINTS  # shown under the score table
+    assert released.max_points == _public_points(TINY) < TINY.max_points
+    assert released.hidden_points == TINY.max_points - _public_points(TINY)  # shown under the score table
     assert not any(c.hidden for e in released.exercises for c in e.checks)
-    assert "[gradescope]" not in (release / "course.toml").read_text()
-    for exercise, check in HIDDEN:
-        assert f"def test_{check}(" not in (release / "autograder" / "checks" / f"{exercise}.py").read_text()
-    requirements = (release / "requirements.txt").read_text().split()
-    assert "torch==2.13.0" in requirements
+    for exercise in TINY.exercises:
+        checks = (release / "autograder" / "checks" / exercise.file).read_text()
+        for check in exercise.checks:
+            assert (f"def {CHECK_PREFIX}{check.id}(" in checks) != check.hidden, check.id
+    assert (release / "requirements.txt").read_text().split() == pinned_dependencies()
 
 
-def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_release(release):
-    solution_lines = {line.strip() for path in SOLUTIONS.glob("*.py")
-                      for region in regions(path.read_text()) for line in region.solution
-                      if len(line.strip()) > 15 and not line.strip().startswith("#")} - GENERIC_LINES
-    assert len(solution_lines) > 20
-    stub_lines = {line for line in solution_lines if line.rstrip(",") in
-                  "".join((REPO / "exercises" / name).read_text() for name in EXERCISE_FILES)}
-    key = json.loads((REPO / "autograder" / "reference" / "concepts.json").read_text())
-    answers = [sorted(q["answer"]["items"]) for q in key["run"]["outcomes"]["answers"]["value"]["questions"].values()]
-    key_texts = {text for letters in answers for text in (
-        "{" + ", ".join(f'"{x}"' for x in letters) + "}", json.dumps(letters), "".join(letters).upper() + ")")}
+def test_released_course_toml_keeps_comments_and_drops_the_instructors_tables(real_release):
+    original = COURSE.path.read_text().splitlines()
+    text = (real_release / "course.toml").read_text()
+    data = tomllib.loads(text)
+    assert not {"gradescope", "setup"} & set(data)
+    dropped = {"gradescope", "setup"} | {f"exercises.checks.{c.id}" for e in COURSE.exercises
+                                         for c in e.checks if c.hidden}
+    assert any(c.hidden for e in COURSE.exercises for c in e.checks)
+    kept_comments, table = [], ""
+    for line in original:
+        header = re.match(r"^\[\[?([^\]]+)\]\]?", line)
+        table = header.group(1) if header else table
+        if line.startswith("#") and table not in dropped:
+            kept_comments.append(line)
+    released_lines = text.splitlines()
+    assert all(comment in released_lines for comment in kept_comments)
+    assert released_lines[0] == original[0]
+    assert data["course"]["hidden_points"] == COURSE.max_points - _public_points(COURSE)
+
+
+@pytest.mark.parametrize("course_and_release", ["tiny", "real"])
+def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_release(course_and_release, request):
+    course, release = (TINY, request.getfixturevalue("release")) if course_and_release == "tiny" else \
+        (COURSE, request.getfixturevalue("real_release"))
+    probe_code = [path.read_text() for name, path in course_part_files(course)
+                  if name.startswith("probes/") and path.suffix == ".py"]
+    # A line the grader's public probe code needs as much as a solution does gives nothing away.
+    public_lines = {line.strip() for source in probe_code for line in public_probe_source(source).splitlines()}
+    solution_lines = {line.strip() for name in course.exercise_files
+                      for region in regions((course.solutions_dir / name).read_text()) for line in region.solution
+                      if len(line.strip()) > 15 and not line.strip().startswith("#")} - public_lines
+    assert solution_lines
+    reference_only = {line.strip() for source in probe_code for section in REFERENCE_ONLY.findall(source)
+                      for line in section.splitlines()[1:-1]
+                      if len(line.strip()) > 15 and not line.strip().startswith("#")} - public_lines
+    stubs = "".join((course.exercises_dir / name).read_text() for name in course.exercise_files)
+    in_stubs = {line for line in solution_lines if line.rstrip(",") in stubs}
     for path in _released_files(release):
         text = path.read_text(encoding="utf-8")
         where = path.relative_to(release)
         for number, line in enumerate(text.splitlines(), 1):
             assert line.strip() not in solution_lines, f"{where}:{number} is a line of the solutions: {line}"
+            assert line.strip() not in reference_only, f"{where}:{number} is reference-only probe code: {line}"
             assert line.strip() not in {"### BEGIN SOLUTION", "### BEGIN REFERENCE ONLY"}, f"{where}:{number}"
         if not path.is_relative_to(release / "autograder"):  # what students read: code inside prose counts too
-            for line in solution_lines - stub_lines:
+            for line in solution_lines - in_stubs:
                 assert line.rstrip(",") not in text, f"{where} spells out a line of the solutions: {line}"
-        for secret in key_texts | {"_replay(", "MISTAKES"}:
-            assert secret not in text, f"{where} holds {secret!r}"
-        if path.suffix == ".json":  # recorded data: no observation of the reference's answers
-            assert '"answers"' not in text and '"questions"' not in text, where
+    for exercise in course.exercises:  # no answer-key outcome; a recording that is all key is not shipped
+        recorded = json.loads((course.recordings_dir / f"{exercise.id}.json").read_text())["run"]["outcomes"]
+        shipped = release / "autograder" / "recordings" / f"{exercise.id}.json"
+        assert shipped.is_file() == bool(set(recorded) - set(exercise.answer_key_probes)), exercise.id
+        if shipped.is_file():
+            assert not set(json.loads(shipped.read_text())["run"]["outcomes"]) & set(exercise.answer_key_probes)
 
 
-def test_release_scores_the_stubs_zero_and_the_solutions_every_public_point(release, tmp_path):
-    stubs = _grade(release, release / "exercises", tmp_path / "stubs.json")
-    assert sum(c["possible"] for c in stubs["checks"] if not c["passed"]) == PUBLIC_POINTS
+def test_readme_and_workflow_speak_of_this_course_and_install_with_its_pip_options(real_release):
+    readme = (real_release / "README.md").read_text()
+    assert COURSE.title in readme
+    for exercise in load_course(real_release / "course.toml").exercises:  # the points checked in the release
+        assert f"`exercises/{exercise.file}` | {exercise.title} | {exercise.max_points:g} |" in readme
+    assert f"worth {_public_points(COURSE):g} points" in readme
+    install = " ".join(["pip install", *map(shlex.quote, COURSE.pip_options), "-r requirements.txt"])
+    workflow = (real_release / ".github" / "workflows" / "classroom.yml").read_text()
+    assert install in readme and f"python -m {install}" in workflow
+
+
+@pytest.fixture(scope="module")
+def stubs_graded(release, tmp_path_factory) -> Path:
+    """The record of `pytest autograder` on the release's own stubs, run in the release."""
+    record = tmp_path_factory.mktemp("stubs") / "record.json"
+    _grade(release, release / "exercises", record)
+    return record
+
+
+def test_release_scores_the_stubs_zero(stubs_graded):
+    stubs = json.loads(stubs_graded.read_text())["result"]
+    assert sum(c["possible"] for c in stubs["checks"] if not c["passed"]) == _public_points(TINY)
     assert not any(c["passed"] for c in stubs["checks"])
-    pasted = tmp_path / "pasted"
-    pasted.mkdir()
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, pasted / name)
-    solved = _grade(release, pasted, tmp_path / "solved.json")
-    failed = [f"{c['exercise']}.{c['check']}: {c['message']}" for c in solved["checks"] if not c["passed"]]
-    assert not failed
-    assert sum(c["possible"] for c in solved["checks"]) == PUBLIC_POINTS
 
 
 def test_another_seed_in_the_release_says_why_it_cannot_grade(release):
-    completed = _run(release, sys.executable, "-m", "pytest", "autograder", "-q", "--exercise", "keras_xor",
-                     "--seed", "7", "--submission", str(SOLUTIONS))
+    completed = _run(release, sys.executable, "-m", "pytest", "autograder", "-q", "--exercise", TINY.exercises[0].id,
+                     "--seed", str(TINY.seed + 1), "--submission", str(TINY.solutions_dir))
     assert completed.returncode == 4 and "holds the reference for the course seed" in completed.stderr
 
 
 def test_submit_packs_exactly_the_exercise_files(release, tmp_path):
-    copy = tmp_path / "mine"
-    shutil.copytree(release, copy)
+    copy = shutil.copytree(release, tmp_path / "mine")
     (copy / "exercises" / "notes.txt").write_text("not for the grader")
     completed = _run(copy, sys.executable, "-m", "autograder", "submit", "--out", str(tmp_path / "hand-in.zip"))
     assert completed.returncode == 0, completed.stderr
     assert "unfinished TODO" in completed.stdout
     with zipfile.ZipFile(tmp_path / "hand-in.zip") as archive:
-        assert sorted(archive.namelist()) == sorted(EXERCISE_FILES)
-        assert archive.read("concepts.py") == (copy / "exercises" / "concepts.py").read_bytes()
+        assert sorted(archive.namelist()) == sorted(TINY.exercise_files)
+        last = TINY.exercise_files[-1]
+        assert archive.read(last) == (copy / "exercises" / last).read_bytes()
 
 
 def test_submit_refuses_a_syntax_error_or_a_link_and_writes_nothing(release, tmp_path):
-    copy = tmp_path / "mine"
-    shutil.copytree(release, copy)
-    (copy / "exercises" / "keras_xor.py").write_text("def build_model(:\n")
+    copy = shutil.copytree(release, tmp_path / "mine")
+    name = TINY.exercise_files[0]
+    (copy / "exercises" / name).write_text("def broken(:\n")
     completed = _run(copy, sys.executable, "-m", "autograder", "submit")
-    assert completed.returncode == 1 and "keras_xor.py:1: syntax error" in completed.stderr
-    (copy / "exercises" / "keras_xor.py").unlink()
-    (copy / "exercises" / "keras_xor.py").symlink_to(SOLUTIONS / "keras_xor.py")
+    assert completed.returncode == 1 and f"{name}:1: syntax error" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    (copy / "exercises" / name).unlink()
+    (copy / "exercises" / name).symlink_to(TINY.solutions_dir / name)
     completed = _run(copy, sys.executable, "-m", "autograder", "submit")
     assert completed.returncode == 1 and "not a regular file" in completed.stderr
     assert not list(copy.glob("*.zip"))
@@ -143,37 +217,53 @@ def test_release_command_line_offers_students_only_their_verbs(release):
 
 def test_release_refuses_a_folder_that_is_not_empty(tmp_path):
     (tmp_path / "keep.txt").write_text("an instructor's file")
-    with pytest.raises(CourseError, match="not empty"):
-        write_release(COURSE, tmp_path)
+    with pytest.raises(ReleaseError, match="not empty"):
+        write_release(TINY, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
     assert (tmp_path / "keep.txt").read_text() == "an instructor's file"
 
 
-def test_classroom_workflow_parses_and_its_commands_award_each_public_check(release, tmp_path):
+def test_classroom_workflow_grades_the_solutions_every_public_point_one_command_per_check(release, stubs_graded,
+                                                                                         tmp_path):
     workflow = yaml.safe_load((release / ".github" / "workflows" / "classroom.yml").read_text())
     steps = workflow["jobs"]["run-autograding-tests"]["steps"]
     graders = [s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-command-grader")]
     reporter = next(s for s in steps if s.get("uses", "").startswith("classroom-resources/autograding-grading-reporter"))
-    public = {f"{e.id}.{c.id}": c.points for e in COURSE.exercises for c in e.checks if not c.hidden}
+    public = {f"{e.id}.{c.id}": c.points for e in TINY.exercises for c in e.checks if not c.hidden}
     assert {g["with"]["command"].split()[-1]: g["with"]["max-score"] for g in graders} == public
     assert reporter["with"]["runners"].split(",") == [g["id"] for g in graders]
     assert set(reporter["env"]) == {f"{g['id'].upper()}_RESULTS" for g in graders}
-    # Run the workflow's own commands (all but the install) in a copy holding the solutions.
-    copy = tmp_path / "classroom"
-    shutil.copytree(release, copy)
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, copy / "exercises" / name)
+    # Run the workflow's own commands (all but the install) in a copy holding the pasted solutions.
+    copy = shutil.copytree(release, tmp_path / "classroom")
+    for name in TINY.exercise_files:
+        shutil.copy(TINY.solutions_dir / name, copy / "exercises" / name)
     for step in steps:
         if "run" in step and "pip install" not in step["run"]:
             command = step["run"].replace("python ", f"{sys.executable} ", 1)
-            assert subprocess.run(command, shell=True, cwd=copy, timeout=600).returncode == 0, command
+            assert subprocess.run(command, shell=True, cwd=copy, timeout=600,
+                                  capture_output=True).returncode == 0, command
         elif "pip install" in step.get("run", ""):
             assert (copy / step["run"].split()[-1]).is_file()
+    solved = json.loads((copy / RECORD_NAME).read_text())["result"]
+    assert not [f"{c['exercise']}.{c['check']}: {c['message']}" for c in solved["checks"] if not c["passed"]]
+    assert sum(c["possible"] for c in solved["checks"]) == _public_points(TINY)
     for grader in graders:
         command = grader["with"]["command"]
         assert command.startswith("python -m autograder verdict ")
         completed = _run(copy, sys.executable, *command.split()[1:])
         assert completed.returncode == 0, completed.stdout
-    (copy / "exercises" / "concepts.py").write_text((release / "exercises" / "concepts.py").read_text())
-    subprocess.run(f"{sys.executable} -m pytest autograder --exercise concepts --record .autograder-record.json",
-                   shell=True, cwd=copy, capture_output=True, timeout=600)
-    assert _run(copy, sys.executable, "-m", "autograder", "verdict", "concepts.q1_why").returncode == 1
+    # A check the stubs fail: its command says why, and exits 1.
+    failed = _run(copy, sys.executable, "-m", "autograder", "verdict", next(iter(public)), "--record", str(stubs_graded))
+    assert failed.returncode == 1 and "Hint:" in failed.stdout
+
+
+@pytest.mark.slow
+def test_the_real_release_grades_the_pasted_solutions_every_public_point(real_release, tmp_path):
+    assert {p.name for p in (real_release / "exercises").iterdir()} == set(COURSE.exercise_files)
+    for name in COURSE.exercise_files:
+        assert (real_release / "exercises" / name).read_text() == (COURSE.exercises_dir / name).read_text()
+    solved = _grade(real_release, _pasted_solutions(COURSE, tmp_path / "pasted"), tmp_path / "solved.json")
+    failed = [f"{c['exercise']}.{c['check']}: {c['message']}" for c in solved["checks"] if not c["passed"]]
+    assert not failed
+    assert sum(c["possible"] for c in solved["checks"]) == _public_points(COURSE)
+    assert len(solved["checks"]) == sum(1 for e in COURSE.exercises for c in e.checks if not c.hidden)

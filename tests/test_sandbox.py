@@ -1,6 +1,10 @@
-"""The strong isolation layer: what a worker inside bubblewrap can and cannot reach."""
+"""The strong isolation layer: what a worker inside bubblewrap can and cannot reach.
+
+The worker runs the tiny course's probes (tests/tiny_course): the sandbox is the engine's, not the course's.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -10,39 +14,74 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Limits
-from autograder.probes import probe_names
-from autograder.runner import ProbeRequest, run_probes
-from autograder.sandbox import isolation_level
+from autograder.course import load_course
+from autograder.runner import probe_request, run_probes
+from autograder.sandbox import UNPRIVILEGED, isolation_level
 
 REPO = Path(__file__).resolve().parent.parent
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+COURSE = load_course()
+# The tiny course's exercise answered by module-level names: its WHY carries a result back.
+ANSWERS = "words"
 
 # CI installs bubblewrap, so there the strong path must run, never be skipped.
 pytestmark = pytest.mark.skipif(isolation_level() != "bwrap" and not os.environ.get("CI"),
                                 reason="bubblewrap is not available here")
 
 
+def _request(folder: Path, exercise: str):
+    request = probe_request(TINY, exercise, folder, seed=1)
+    assert isolation_level(request.limits.isolation) == "bwrap"
+    return dataclasses.replace(request, limits=dataclasses.replace(TINY.limits, import_seconds=20, probe_seconds=5))
+
+
 def _why(tmp_path: Path, body: str) -> str:
-    """Run `body` at import of a concepts module; it sets RESULT, which comes back as Q1_WHY."""
-    module = tmp_path / "submission" / "concepts.py"
+    """Run `body` at import of the answers module; it sets RESULT, which comes back as its WHY."""
+    module = tmp_path / "submission" / TINY.exercise(ANSWERS).file
     module.parent.mkdir()
-    module.write_text("RESULT = ''\n" + textwrap.dedent(body) + "\nQ1_ANSWER = {'a'}\nQ1_WHY = str(RESULT)\n")
-    run = run_probes(ProbeRequest(exercise="concepts", module_path=module, probes=probe_names("concepts"), seed=1,
-                                  limits=Limits(import_seconds=20, probe_seconds=5)))
-    assert run.isolation == "bwrap"
+    module.write_text("RESULT = ''\n" + textwrap.dedent(body) + "\nANSWER = 'a'\nWHY = str(RESULT)\n")
+    run = run_probes(_request(module.parent, ANSWERS))
     assert run.import_error is None, run.import_error
-    return run.outcomes["answers"].value["questions"]["q1"]["why"]
+    return next(iter(run.outcomes.values())).value["why"]
 
 
-@pytest.mark.parametrize("secret", ["solutions/torch_xor.py", "autograder/reference/torch_xor.json", "course.toml"])
+def _secrets() -> list[Path]:
+    """What a worker must never read, of both courses: solutions, recordings and the course file."""
+    found = []
+    for course in (TINY, COURSE):
+        exercise = course.exercises[0]
+        found += [course.solutions_dir / exercise.file, course.recordings_dir / f"{exercise.id}.json", course.path]
+    return found
+
+
+@pytest.mark.parametrize("secret", _secrets(), ids=lambda path: str(path.relative_to(REPO)))
 def test_worker_cannot_read_solutions_recordings_or_course(tmp_path, secret):
+    assert secret.is_file(), f"{secret} should exist for this test to mean anything"
     result = _why(tmp_path, f"""
         try:
-            RESULT = open({str(REPO / secret)!r}).read()[:20]
+            RESULT = open({str(secret)!r}).read()[:20]
         except OSError as error:
             RESULT = 'refused ' + type(error).__name__
     """)
     assert result.startswith("refused")
+
+
+def test_the_probe_folder_is_readable_so_refusals_above_mean_something(tmp_path):
+    probe_file = TINY.probes_dir / TINY.exercises[0].file
+    result = _why(tmp_path, f"RESULT = open({str(probe_file)!r}).read()[:20]")
+    assert result == probe_file.read_text()[:20]
+
+
+def test_probe_helpers_are_importable_inside_the_sandbox(tmp_path):
+    """Probe modules import shared `_*.py` helpers relatively; the probe folder is all that is mounted."""
+    helpers = sorted(TINY.probes_dir.glob("_*.py"))
+    users = [e for e in TINY.exercises
+             if any(f"from .{h.stem} import" in (TINY.probes_dir / e.file).read_text() for h in helpers)]
+    assert users, "the tiny course should have a probe module that imports a shared helper"
+    for exercise in users:
+        run = run_probes(_request(TINY.solutions_dir, exercise.id))
+        assert run.import_error is None and run.outcomes, run.import_error
+        assert all(outcome.ok for outcome in run.outcomes.values()), run.outcomes
 
 
 def test_worker_has_no_network(tmp_path):
@@ -89,7 +128,9 @@ def test_background_processes_do_not_outlive_the_worker(tmp_path):
 
 
 def test_worker_runs_as_an_unprivileged_user(tmp_path):
-    assert _why(tmp_path, "import os\nRESULT = os.getuid()") == "65534"
+    """Started by root, the worker becomes nobody; started by a user, it stays that user."""
+    uid = int(_why(tmp_path, "import os\nRESULT = os.getuid()"))
+    assert uid == (UNPRIVILEGED if os.geteuid() == 0 else os.geteuid()) and uid != 0
 
 
 def test_filling_the_disk_stops_at_the_scratch_size(tmp_path):
@@ -104,4 +145,4 @@ def test_filling_the_disk_stops_at_the_scratch_size(tmp_path):
         except OSError as error:
             RESULT = f"stopped after {written} MiB: {type(error).__name__}"
     """)
-    assert result.startswith("stopped after") and int(result.split()[2]) <= 64
+    assert result.startswith("stopped after") and int(result.split()[2]) <= TINY.limits.scratch_mib

@@ -1,9 +1,24 @@
-"""feedback.md: what one student reads — every check, its points, why a point was lost, and a hint."""
+"""feedback.md: what one student reads — every check, its points, why a point was lost, and a hint.
+
+A failed check also shows what the student's own code printed while it was
+probed (already trimmed to its end): often the quickest clue to what went wrong.
+"""
 from __future__ import annotations
 
-from ..results import RunResult
+import re
+
+from ..results import CheckResult, RunResult
 
 __all__ = ["feedback_markdown"]
+
+
+def _printed_block(check: CheckResult) -> list[str]:
+    """The printed output as a fenced block, fenced longer than any backtick run it holds."""
+    if not check.printed.strip():
+        return []
+    longest = max((len(run) for run in re.findall(r"`+", check.printed)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return ["Your code printed:", "", f"{fence}text", check.printed.rstrip("\n"), fence, ""]
 
 
 def feedback_markdown(result: RunResult, refused: list[str] = (), ignored: list[str] = ()) -> str:
@@ -27,4 +42,5 @@ def feedback_markdown(result: RunResult, refused: list[str] = (), ignored: list[
                 lines += [f"**{check.name}**: {check.message}", ""]
                 if check.hint:
                     lines += [f"> Hint: {check.hint}", ""]
+                lines += _printed_block(check)
     return "\n".join(lines).rstrip() + "\n"

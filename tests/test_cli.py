@@ -1,0 +1,121 @@
+"""`python -m autograder`: every verb on the tiny course; bad values and domain errors say `error: ...`, never a traceback."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import autograder.__main__ as cli
+from autograder.course import REPO_ROOT, load_course
+
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+
+
+@pytest.fixture
+def tiny_copy(tmp_path: Path) -> Path:
+    """A private copy of the tiny course, for verbs that write into it."""
+    shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path / "course" / "course.toml"
+
+
+@pytest.mark.parametrize("option, value", [("--jobs", "0"), ("--jobs", "-1"), ("--jobs", "two"),
+                                           ("--seed", "-5"), ("--workers-at-once", "-1")])
+def test_a_bad_command_line_value_is_a_usage_error(option, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), option, value])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert f"error: argument {option}" in error and "Traceback" not in error
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["stubs", "--check", "--course", "no-such-course.toml"], "course file not found"),
+    (["grade", "no-such-class", "--out", "graded", "--course", "COURSE"], "no such folder of submissions"),
+    (["new", "1st", "--course", "COURSE"], "not a valid Python module name"),
+])
+def test_a_problem_the_user_can_fix_is_error_and_exit_1(argv, message, tiny_copy, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    before = sorted((p, p.read_bytes()) for p in tiny_copy.parent.rglob("*") if p.is_file())
+    assert cli.main([str(tiny_copy) if word == "COURSE" else word for word in argv]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error
+    assert sorted((p, p.read_bytes()) for p in tiny_copy.parent.rglob("*") if p.is_file()) == before
+    assert not (tmp_path / "graded").exists()
+
+
+def test_only_the_grader_family_of_errors_is_caught(monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in the grader")
+    monkeypatch.setattr(cli, "load_course", broken)
+    with pytest.raises(KeyError):
+        cli.main(["stubs", "--check"])
+
+
+def test_the_command_line_runs_as_a_module_and_reports_errors_plainly(tmp_path):
+    command = [sys.executable, "-m", "autograder", "grade", str(tmp_path), "--out", str(tmp_path / "o")]
+    bad_value = subprocess.run([*command, "--jobs", "0"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert bad_value.returncode == 2 and "error: argument --jobs" in bad_value.stderr
+    no_course = subprocess.run([*command, "--course", str(tmp_path / "none.toml")], cwd=REPO_ROOT,
+                               capture_output=True, text=True)
+    assert no_course.returncode == 1 and no_course.stderr.startswith("error: ")
+    assert "Traceback" not in bad_value.stderr + no_course.stderr
+
+
+def test_every_verb_takes_the_course_option(capsys):
+    for verb in ("submit", "verdict", "snapshot", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
+                 "gradescope"):
+        with pytest.raises(SystemExit):
+            cli.main([verb, "--help"])
+        assert "--course" in capsys.readouterr().out, verb
+
+
+def test_stubs_and_snapshot_use_the_course_folders(tiny_copy, capsys):
+    course = load_course(tiny_copy)
+    assert cli.main(["stubs", "--check", "--course", str(tiny_copy)]) == 0
+    (course.exercises_dir / course.exercise_files[0]).write_text("stale\n")
+    assert cli.main(["stubs", "--check", "--course", str(tiny_copy)]) == 1
+    assert cli.main(["stubs", "--course", str(tiny_copy)]) == 0
+    assert (course.exercises_dir / course.exercise_files[0]).read_text() != "stale\n"
+    shutil.rmtree(course.recordings_dir)
+    assert cli.main(["snapshot", "--course", str(tiny_copy)]) == 0
+    assert sorted(p.name for p in course.recordings_dir.iterdir()) == sorted(f"{e.id}.json" for e in course.exercises)
+    assert str(course.recordings_dir) in capsys.readouterr().out
+
+
+def test_snapshot_refuses_to_record_a_failing_reference_and_says_so(tiny_copy, capsys):
+    course = load_course(tiny_copy)
+    solution = course.solutions_dir / course.exercise_files[0]
+    solution.write_text("raise SystemExit('broken')\n")
+    assert cli.main(["snapshot", "--course", str(tiny_copy)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "not recording it" in error and "Traceback" not in error
+
+
+def test_new_prints_every_path_it_wrote(tiny_copy, capsys):
+    assert cli.main(["new", "sums", "--course", str(tiny_copy)]) == 0
+    written = [Path(line.removeprefix("wrote ")) for line in capsys.readouterr().out.splitlines()]
+    assert written and all(path.is_file() for path in written)
+    assert "sums" in [e.id for e in load_course(tiny_copy).exercises]
+
+
+def test_submit_release_gradescope_and_gradebook_write_where_they_are_told(tiny_copy, tmp_path, capsys):
+    course = load_course(tiny_copy)
+    hand_in = tmp_path / "hand-in.zip"
+    assert cli.main(["submit", "--course", str(tiny_copy), "--exercises", str(course.solutions_dir),
+                     "--out", str(hand_in)]) == 0
+    with zipfile.ZipFile(hand_in) as archive:
+        assert sorted(archive.namelist()) == sorted(course.exercise_files)
+    assert cli.main(["release", str(tmp_path / "release"), "--course", str(tiny_copy)]) == 0
+    assert (tmp_path / "release" / "course.toml").is_file()
+    assert cli.main(["release", str(tmp_path / "release"), "--course", str(tiny_copy)]) == 1  # not empty now
+    assert cli.main(["gradescope", str(tmp_path / "autograder.zip"), "--course", str(tiny_copy)]) == 0
+    assert zipfile.is_zipfile(tmp_path / "autograder.zip")
+    (tmp_path / "graded").mkdir()
+    assert cli.main(["gradebook", str(tmp_path / "graded"), "--course", str(tiny_copy)]) == 0
+    assert (tmp_path / "graded" / "grades.csv").read_text().startswith("submission,total,max_total")
+    assert "error: " in capsys.readouterr().err  # the second release, and only it
