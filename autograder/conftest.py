@@ -81,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     solutions = Path(config.getoption("--solutions") or course.solutions_dir)
     if not submission.is_dir():
         raise pytest.UsageError(f"--submission {submission}: no such folder")
+    _refuse_the_submissions_own_plugins(config, submission)
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
@@ -95,6 +96,18 @@ def pytest_configure(config: pytest.Config) -> None:
                                                Path(cache).resolve() if cache else None)
     config.stash[result_key] = RunResult.for_course(course, str(submission), seed,
                                                     isolation_level(course.limits.isolation))
+
+
+def _refuse_the_submissions_own_plugins(config: pytest.Config, submission: Path) -> None:
+    """`--submission DIR` (with a space) reaches pytest before it knows the option, so it reads DIR as a
+    test path and loads DIR/conftest.py into this process. Never grade a run such a file could change."""
+    inside = [Path(plugin.__file__) for plugin in config.pluginmanager.get_plugins()
+              if isinstance(getattr(plugin, "__file__", None), str)
+              and Path(plugin.__file__).resolve().is_relative_to(submission.resolve())]
+    if inside:
+        raise pytest.UsageError(f"pytest loaded {inside[0]} from the submission folder: not grading. Write "
+                                f"--submission={submission} (with '='), or grade submissions with "
+                                "`python -m autograder grade`, which copies only the exercise files")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

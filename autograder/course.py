@@ -55,6 +55,9 @@ class Gradescope:
     hidden_visibility: str = "after_published"
     stdout_visibility: str = "hidden"
     workers_at_once: int = 1
+    # This course's grading run as benchmarks/gradescope_memory.py measured it (0: not measured yet).
+    measured_peak_mib: int = 0
+    measured_seconds_at_half_cpu: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("visibility", "hidden_visibility", "stdout_visibility"):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 from .batch import grade_submission
-from .course import DEFAULT_COURSE_FILE, Course, load_course
+from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
 from .release import PYPROJECT, course_part_files, engine_files, minimum_python, pinned_dependencies
@@ -32,12 +32,8 @@ __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_u
 
 GRADESCOPE_ROOT = Path("/autograder")
 
-# A grading run of the course's solutions, every worker included, one worker at a time ([gradescope]
-# workers_at_once = 1), measured by benchmarks/gradescope_memory.py: its peak memory (594 MiB
-# measured; 905 MiB with every worker at once), and its wall time held to half a CPU.
-# Gradescope's default container: 768 MB, 0.5 CPU.
-MEASURED_PEAK_MIB = 600
-MEASURED_SECONDS_AT_HALF_CPU = 15
+# Gradescope's default container: 768 MB, 0.5 CPU. What a course's grading run takes is measured
+# by benchmarks/gradescope_memory.py and noted in course.toml ([gradescope] measured_peak_mib).
 DEFAULT_CONTAINER_MB = 768
 # Seconds run_autograder grants one upload: under Gradescope's default 10-minute timeout,
 # so results.json is written by us and not replaced by Gradescope's bare failure.
@@ -94,16 +90,21 @@ fi
 """
 
 
-def container_settings() -> str:
-    """What to choose in Gradescope's Autograder Settings, from the measured run."""
-    peak_mb = MEASURED_PEAK_MIB * 1.048576
-    timing = f"half a CPU is enough (about {MEASURED_SECONDS_AT_HALF_CPU} s per upload)"
+def container_settings(settings: Gradescope) -> str:
+    """What to choose in Gradescope's Autograder Settings, from the run measured for this course."""
+    if not settings.measured_peak_mib:
+        return ("no grading run of this course has been measured yet: run benchmarks/gradescope_memory.py and note "
+                "its peak in course.toml ([gradescope] measured_peak_mib) before choosing the container")
+    peak_mb = settings.measured_peak_mib * 1.048576
+    timing = f"half a CPU is enough (about {settings.measured_seconds_at_half_cpu:g} s per upload)"
     if peak_mb <= DEFAULT_CONTAINER_MB:
-        return (f"the default container fits: a grading run peaks at {MEASURED_PEAK_MIB} MiB "
-                f"({peak_mb:.0f} MB) with one worker at a time ([gradescope] workers_at_once = 1); {timing}")
+        return (f"the default container fits: a grading run peaks at {settings.measured_peak_mib} MiB "
+                f"({peak_mb:.0f} MB) with {settings.workers_at_once or 'every'} worker(s) at a time "
+                f"([gradescope] workers_at_once); {timing}")
     needed_mb = peak_mb * 1.25
-    return (f"a grading run peaks at {MEASURED_PEAK_MIB} MiB, over the default container's 768 MB: choose at "
-            f"least {-(-needed_mb // 256) * 256:.0f} MB of memory in Autograder Settings; {timing}")
+    return (f"a grading run peaks at {settings.measured_peak_mib} MiB, over the default container's "
+            f"{DEFAULT_CONTAINER_MB} MB: choose at least {-(-needed_mb // 256) * 256:.0f} MB of memory in "
+            f"Autograder Settings; {timing}")
 
 
 def _readme(course: Course) -> str:
@@ -112,7 +113,7 @@ Gradescope autograder for: {course.title}
 
 Upload this zip unchanged on the assignment's Configure Autograder page (Ubuntu 22.04 or 24.04 base image).
 
-Settings: {container_settings()}.
+Settings: {container_settings(course.gradescope)}.
 
 Students upload {', '.join(course.exercise_files)}: the files themselves, or a zip holding them
 (at its top or inside one folder). A missing file costs only its exercise's points.
@@ -147,7 +148,7 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
         archive.write(PYPROJECT, "pyproject.toml")
         for name, path in [*engine_files(), *course_part_files(course)]:
             archive.write(path, f"autograder/{name}")
-    print(f"Gradescope settings: {container_settings()}")
+    print(f"Gradescope settings: {container_settings(course.gradescope)}")
     return out
 
 

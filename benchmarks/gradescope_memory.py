@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.course import DEFAULT_COURSE_FILE, load_course  # noqa: E402
-from autograder.gradescope_package import DEFAULT_CONTAINER_MB, MEASURED_PEAK_MIB, build_gradescope_zip  # noqa: E402
+from autograder.gradescope_package import DEFAULT_CONTAINER_MB, build_gradescope_zip  # noqa: E402
 
 CGROUP = Path("/sys/fs/cgroup")
 MIB = 1024 * 1024
@@ -193,9 +193,10 @@ def main() -> None:
     verdict = "fits" if peak_mib <= default_mib else "does NOT fit"
     print(f"Gradescope's default container: {DEFAULT_CONTAINER_MB} MB ({default_mib:.0f} MiB), 0.5 CPU: "
           f"a grading run {verdict} (peak {peak_mib:.0f} MiB)")
-    if peak_mib > MEASURED_PEAK_MIB:
-        print(f"warning: the zip states a peak of {MEASURED_PEAK_MIB} MiB; raise MEASURED_PEAK_MIB in "
-              "autograder/gradescope_package.py")
+    stated = course.gradescope.measured_peak_mib
+    if peak_mib > stated:
+        print(f"warning: course.toml states a peak of {stated} MiB; raise [gradescope] measured_peak_mib in "
+              f"{course.path}")
 
 
 if __name__ == "__main__":

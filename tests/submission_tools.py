@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SOLUTIONS = REPO / "solutions"
-EXERCISES = REPO / "exercises"
+from autograder.course import load_course
+
+COURSE = load_course()
+REPO = COURSE.root
+SOLUTIONS = COURSE.solutions_dir
+EXERCISES = COURSE.exercises_dir
 CORPUS = Path(__file__).resolve().parent / "submissions"
-EXERCISE_FILES = ("torch_xor.py", "keras_xor.py", "concepts.py")
+EXERCISE_FILES = COURSE.exercise_files
+CORPUS_KINDS = ("wrong", "right", "hostile")
 
 
 @dataclass
@@ -33,30 +36,48 @@ class Graded:
 def run_grader(submission: Path, results: Path, *extra: str) -> Graded:
     """`pytest autograder --submission DIR --results FILE`, exactly as a student or instructor runs it."""
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "autograder", "--submission", str(submission),
+        [sys.executable, "-m", "pytest", "autograder", f"--submission={submission}",
          "--results", str(results), "-p", "no:cacheprovider", *extra],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert results.is_file(), f"no results.json written:\n{completed.stdout[-3000:]}\n{completed.stderr[-3000:]}"
     return Graded(json.loads(results.read_text()), completed.stdout, completed.returncode)
 
 
+def deleted_files(case: Path) -> list[str]:
+    """The file names a case's DELETE file lists, one per line: files the submission lacks."""
+    delete = case / "DELETE"
+    return delete.read_text(encoding="utf-8").split() if delete.is_file() else []
+
+
+def case_files(case: Path) -> dict[str, Path]:
+    """The files a case ships (its `*.py`), by name."""
+    return {path.name: path for path in sorted(case.iterdir()) if path.suffix == ".py"}
+
+
+def submission_files(case: Path) -> dict[str, bytes]:
+    """What the case's submission holds: the solutions, overlaid with its files, minus those it deletes."""
+    files = {name: (SOLUTIONS / name).read_bytes() for name in EXERCISE_FILES}
+    files.update({name: path.read_bytes() for name, path in case_files(case).items()})
+    for name in deleted_files(case):
+        files.pop(name, None)
+    return files
+
+
 def build_submission(case: Path, target: Path) -> Path:
     """The solutions, overlaid with a corpus case's files, minus those its DELETE file names."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in EXERCISE_FILES:
-        shutil.copy(SOLUTIONS / name, target / name)
-    for path in case.iterdir():
-        if path.suffix == ".py":
-            shutil.copy(path, target / path.name)
-    delete = case / "DELETE"
-    if delete.is_file():
-        for name in delete.read_text().split():
-            (target / name).unlink()
+    for name, data in submission_files(case).items():
+        (target / name).write_bytes(data)
     return target
 
 
 def corpus_cases(kind: str) -> list[Path]:
     return sorted(p for p in (CORPUS / kind).iterdir() if p.is_dir()) if (CORPUS / kind).is_dir() else []
+
+
+def case_name(case: Path) -> str:
+    """`kind/case`, as the corpus names a case in messages and recordings."""
+    return f"{case.parent.name}/{case.name}"
 
 
 def expectation(case: Path) -> dict:

@@ -1,13 +1,21 @@
-"""The corpus, graded as a class by `python -m autograder grade`: each wrong submission loses
-points in the right checks and nowhere else; each hostile one scores no more than its honest
-work; each correct variant gets full marks, at the course seed and at two others."""
+"""The corpus: each wrong submission loses points in the right checks and nowhere else; each
+hostile one scores no more than its honest work; each correct variant gets full marks, at the
+course seed and at two others.
+
+A case is graded only in the exercises it changes (its other files are the solutions, whose
+full marks tests/test_grading.py proves). The checks replay recorded observations in-process
+(tests/corpus_recordings.py); the slow tests grade every hostile case and a few others per
+exercise for real, as a class, and prove the replay gives the same verdicts.
+"""
 from __future__ import annotations
 
-import json
+import tomllib
 from pathlib import Path
 
 import pytest
-from submission_tools import build_submission, corpus_cases, expectation
+from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exercises, recorded_run,
+                               recording_path, reference_for, replay, seeds_of)
+from submission_tools import CORPUS_KINDS, build_submission, case_name, corpus_cases, expectation
 
 from autograder.batch import grade_class
 from autograder.course import load_course
@@ -16,32 +24,29 @@ COURSE = load_course()
 ALL_CHECKS = {f"{e.id}.{c.id}" for e in COURSE.exercises for c in e.checks}
 WRONG = corpus_cases("wrong") + corpus_cases("hostile")
 RIGHT = corpus_cases("right")
-OTHER_SEEDS = (11, 2026)
+HOSTILE = corpus_cases("hostile")
 
 
-def _name(case: Path) -> str:
+def _id(case: Path) -> str:
     return f"{case.parent.name}--{case.name}"
 
 
-def _grade_as_class(root: Path, cases: list[Path], seed: int | None) -> Path:
-    for case in cases:
-        build_submission(case, root / "class" / _name(case))
-    grade_class(root / "class", root / "out", jobs=2, seed=seed)
-    return root / "out"
+def _replayed(case: Path, seed: int) -> dict[str, str]:
+    """`exercise.check` -> message for every check the case fails, replayed in the exercises it changes."""
+    failed = {}
+    for exercise in changed_exercises(COURSE, case):
+        student = recorded_run(COURSE, Entry(case, exercise, seed))
+        failed.update(replay(COURSE, exercise, student, reference_for(COURSE, exercise, seed)))
+    return failed
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict[int | None, Path]:
-    """Every case at the course seed; the correct variants also at the other seeds."""
-    outputs = {None: _grade_as_class(tmp_path_factory.mktemp("corpus"), WRONG + RIGHT, None)}
-    for seed in OTHER_SEEDS:
-        outputs[seed] = _grade_as_class(tmp_path_factory.mktemp(f"corpus-{seed}"), RIGHT, seed)
-    return outputs
-
-
-def _failed(out: Path, case: Path) -> dict[str, str]:
-    record = json.loads((out / _name(case) / "record.json").read_text())
-    return {f"{c['exercise']}.{c['check']}": c["message"] for c in record["result"]["checks"] if not c["passed"]}
+def assert_loses_exactly_its_points(case: Path, failed: dict[str, str]) -> None:
+    expected = expectation(case)
+    must, may = set(expected["must_fail"]), set(expected.get("may_fail", []))
+    assert must <= set(failed), f"{case.name}: these checks passed but must fail: {sorted(must - set(failed))}"
+    assert set(failed) <= must | may, f"{case.name}: unexpected failures {sorted(set(failed) - must - may)}"
+    for number in must:
+        assert failed[number] and "Traceback" not in failed[number], f"{case.name}: {number}: {failed[number]!r}"
 
 
 def test_corpus_names_only_real_checks():
@@ -51,20 +56,89 @@ def test_corpus_names_only_real_checks():
         named = set(expected["must_fail"]) | set(expected.get("may_fail", []))
         assert expected["must_fail"] or case.parent.name == "hostile", case.name
         assert named <= ALL_CHECKS, f"{case.name}: unknown checks {named - ALL_CHECKS}"
+        graded = {f"{e}.{c.id}" for e in changed_exercises(COURSE, case) for c in COURSE.exercise(e).checks}
+        assert named <= graded, f"{case.name}: names checks of exercises it does not change: {sorted(named - graded)}"
 
 
-@pytest.mark.parametrize("case", WRONG, ids=_name)
-def test_wrong_submission_loses_exactly_its_points(case: Path, graded):
-    expected = expectation(case)
-    failed = _failed(graded[None], case)
-    must, may = set(expected["must_fail"]), set(expected.get("may_fail", []))
-    assert must <= set(failed), f"{case.name}: these checks passed but must fail: {sorted(must - set(failed))}"
-    assert set(failed) <= must | may, f"{case.name}: unexpected failures {sorted(set(failed) - must - may)}"
-    for number in must:
-        assert failed[number] and "Traceback" not in failed[number]
+def test_every_case_changes_an_exercise():
+    for kind in CORPUS_KINDS:
+        for case in corpus_cases(kind):
+            assert changed_exercises(COURSE, case), f"{case_name(case)} changes nothing: add a file or a DELETE"
 
 
-@pytest.mark.parametrize("seed", (None, *OTHER_SEEDS))
-@pytest.mark.parametrize("case", RIGHT, ids=_name)
-def test_correct_variant_gets_full_marks(case: Path, seed, graded):
-    assert _failed(graded[seed], case) == {}
+def test_recordings_belong_to_cases():
+    """A recording whose case was removed or renamed is dead weight: the recorder removes it."""
+    current = {recording_path(case) for kind in CORPUS_KINDS for case in corpus_cases(kind)} | {recording_path(None)}
+    stray = sorted(str(p.relative_to(RECORDINGS)) for p in RECORDINGS.rglob("*.json") if p not in current)
+    assert not stray, f"recordings of no case: {stray}; `{RECORD_COMMAND}` removes them"
+
+
+@pytest.mark.parametrize("case", WRONG, ids=_id)
+def test_wrong_submission_loses_exactly_its_points(case: Path):
+    assert_loses_exactly_its_points(case, _replayed(case, COURSE.seed))
+
+
+@pytest.mark.parametrize("case", [(c, s) for c in RIGHT for s in seeds_of(COURSE, c)],
+                         ids=lambda cs: f"{_id(cs[0])}-seed{cs[1]}")
+def test_correct_variant_gets_full_marks(case):
+    case, seed = case
+    assert _replayed(case, seed) == {}
+
+
+# Real workers where they matter: every hostile case, and a few right and wrong ones per exercise.
+
+def _graded_for_real() -> list[Path]:
+    """Every hostile case, then per exercise the first and last (by name) of the right and of the wrong
+    cases that change only that exercise: a spread over what they change, chosen without naming any."""
+    chosen = list(HOSTILE)
+    for exercise in COURSE.exercises:
+        for cases in (RIGHT, corpus_cases("wrong")):
+            alone = [c for c in cases if changed_exercises(COURSE, c) == (exercise.id,)]
+            chosen += [c for c in dict.fromkeys(alone[:1] + alone[-1:]) if c not in chosen]
+    return chosen
+
+
+REAL = _graded_for_real()
+
+
+def _course_of(exercises: tuple[str, ...], folder: Path) -> Path:
+    """A course file that grades only `exercises`, beside links to the course's own folders: the
+    batch path grades what its course file lists, so the other exercises cost nothing."""
+    text = COURSE.path.read_text(encoding="utf-8")
+    head, *tables = text.split("\n[[exercises]]\n")
+    kept = [t for t in tables if tomllib.loads("[[exercises]]\n" + t)["exercises"][0]["id"] in exercises]
+    folder.mkdir(parents=True)
+    (folder / "course.toml").write_text("\n[[exercises]]\n".join([head, *kept]), encoding="utf-8")
+    for part in (COURSE.exercises_dir, COURSE.solutions_dir, COURSE.parts_dir):
+        (folder / part.name).symlink_to(part, target_is_directory=True)
+    assert tuple(e.id for e in load_course(folder / "course.toml").exercises) == exercises
+    return folder / "course.toml"
+
+
+@pytest.fixture(scope="module")
+def real_failures(tmp_path_factory) -> dict[Path, dict[str, str]]:
+    """Each chosen case graded by `grade_class` at the course seed, grouped by the exercises it changes."""
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for case in REAL:
+        groups.setdefault(changed_exercises(COURSE, case), []).append(case)
+    failures = {}
+    for number, (exercises, cases) in enumerate(groups.items()):
+        root = tmp_path_factory.mktemp(f"real-{number}")
+        for case in cases:
+            build_submission(case, root / "class" / _id(case))
+        results = grade_class(root / "class", root / "out", jobs=2, course_file=_course_of(exercises, root / "course"))
+        for case in cases:
+            assert {c.exercise for c in results[_id(case)].checks} == set(exercises)
+            failures[case] = {f"{c.exercise}.{c.check}": c.message for c in results[_id(case)].checks if not c.passed}
+    return failures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", REAL, ids=_id)
+def test_real_grading_agrees_with_the_replay(case: Path, real_failures):
+    failed = real_failures[case]
+    if case.parent.name == "right":
+        assert failed == {}
+    else:
+        assert_loses_exactly_its_points(case, failed)
+    assert set(failed) == set(_replayed(case, COURSE.seed)), f"{case.name}: the replay is not faithful"

@@ -89,6 +89,21 @@ def test_a_conftest_that_would_pass_every_check_changes_no_score(stubs_run):
     assert stubs_run.results["score"] == 0 and " 0 / " in stubs_run.stdout
 
 
+def test_a_conftest_in_the_submission_folder_is_never_run_by_the_grader(tmp_path):
+    """`--submission DIR` with a space makes pytest load DIR/conftest.py before it knows the option:
+    the grader then refuses to grade, and with `--submission=DIR` the file is never loaded."""
+    submission = _copy(TINY.solutions_dir, tmp_path / "submission")
+    marker = tmp_path / "conftest-ran"
+    (submission / "conftest.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    spaced = subprocess.run([sys.executable, "-m", "pytest", "autograder", "--submission", str(submission), *ON_TINY,
+                             "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert spaced.returncode == 4 and "not grading" in spaced.stderr and f"--submission={submission}" in spaced.stderr
+    marker.unlink()
+    joined = subprocess.run([sys.executable, "-m", "pytest", "autograder", f"--submission={submission}", *ON_TINY,
+                             "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert joined.returncode == 0 and not marker.exists()
+
+
 def test_every_check_is_reported_with_its_exercise_tag(solutions_run):
     graded, _ = solutions_run
     expected = {f"{e.id}.{c.id}": (e.id, c.points) for e in TINY.exercises for c in e.checks}

@@ -56,7 +56,7 @@ def _run(folder: Path, *command: str, timeout: float = 600) -> subprocess.Comple
 
 def _grade(release: Path, submission: Path, record: Path) -> dict:
     completed = _run(release, sys.executable, "-m", "pytest", "autograder", "-q",
-                     "--submission", str(submission), "--record", str(record))
+                     f"--submission={submission}", f"--record={record}")
     assert record.is_file(), completed.stdout[-3000:] + completed.stderr[-3000:]
     return json.loads(record.read_text())["result"]
 
@@ -179,7 +179,7 @@ def test_release_scores_the_stubs_zero(stubs_graded):
 
 def test_another_seed_in_the_release_says_why_it_cannot_grade(release):
     completed = _run(release, sys.executable, "-m", "pytest", "autograder", "-q", "--exercise", TINY.exercises[0].id,
-                     "--seed", str(TINY.seed + 1), "--submission", str(TINY.solutions_dir))
+                     "--seed", str(TINY.seed + 1), f"--submission={TINY.solutions_dir}")
     assert completed.returncode == 4 and "holds the reference for the course seed" in completed.stderr
 
 

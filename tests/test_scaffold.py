@@ -37,7 +37,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def _grade(course: Course, submission: Path, results: Path) -> dict:
-    completed = _cli("pytest", "autograder", "--course", str(course.path), "--submission", str(submission),
+    completed = _cli("pytest", "autograder", "--course", str(course.path), f"--submission={submission}",
                      "--results", str(results), "-p", "no:cacheprovider")
     assert results.is_file(), completed.stdout[-3000:] + completed.stderr[-3000:]
     return json.loads(results.read_text())
