@@ -57,12 +57,19 @@ class Entry:
 
 
 def changed_exercises(course: Course, case: Path) -> tuple[str, ...]:
-    """The exercises whose file the case holds or deletes. A file that is no exercise's sits beside
-    every exercise file (a shadowing torch.py, a conftest.py), so it changes them all."""
+    """The exercises whose file the case holds or deletes: what its replay grades.
+
+    A file that is no exercise's (a shadowing torch.py, a conftest.py) never reaches a worker,
+    which loads the student's module by path from a private folder; whether it reaches the
+    grading process is what real grading proves (`graded_exercises`)."""
     touched = set(case_files(case)) | set(deleted_files(case))
-    if touched - set(course.exercise_files):
-        return tuple(e.id for e in course.exercises)
     return tuple(e.id for e in course.exercises if e.file in touched)
+
+
+def graded_exercises(course: Course, case: Path) -> tuple[str, ...]:
+    """What a real grading of the case covers: the exercises it changes, or every exercise when it
+    ships only other files (they sit beside all of them)."""
+    return changed_exercises(course, case) or tuple(e.id for e in course.exercises)
 
 
 def seeds_of(course: Course, case: Path) -> tuple[int, ...]:

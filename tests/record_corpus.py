@@ -5,7 +5,7 @@
 Only what is missing or stale is recorded (tests/corpus_recordings.py says what a
 recording's fingerprint covers), `--jobs` workers at a time, and each run is saved
 as soon as it ends, so an interrupted recording resumes where it stopped.
-Recordings of cases that no longer exist are removed.
+Recordings that no case replays any more are removed.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _prune(wanted: dict[Path, set[tuple[str, int]]]) -> dict[Path, dict]:
     """Read every recording file, dropping files and runs that no case wants any more."""
     for path in RECORDINGS.rglob("*.json"):
         if path not in wanted:
-            print(f"removing {path.relative_to(TESTS)}: no such case any more")
+            print(f"removing {path.relative_to(TESTS)}: no case replays it any more")
             path.unlink()
     stores = {}
     for path, keys in wanted.items():
