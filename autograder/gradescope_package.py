@@ -25,7 +25,7 @@ from .batch import grade_submission
 from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
-from .release import PYPROJECT, course_part_files, engine_files, minimum_python, pinned_dependencies
+from .release import PYPROJECT, course_part_files, engine_files, pinned_dependencies, python_range
 
 __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
            "main"]
@@ -65,28 +65,41 @@ fi
 
 
 def setup_script(course: Course, pyproject: Path = PYPROJECT) -> str:
-    """setup.sh: the Python version and the dependency pins from pyproject.toml (their one home),
-    installed with the course's pip options ([setup] pip_options in course.toml)."""
-    major, minor = minimum_python(pyproject)
+    """setup.sh: the Python versions and the dependency pins from pyproject.toml (their one home),
+    installed with the course's pip options ([setup] pip_options in course.toml).
+
+    The image's python3 serves when requires-python allows it (Ubuntu 24.04: 3.12); an older one gets
+    the oldest allowed version from apt (Ubuntu 22.04: 3.10, so 3.11); a newer one is refused with the
+    reason, since the pins publish no wheels for it."""
+    (major, minor), below = python_range(pyproject)
     install = " ".join(shlex.quote(word) for word in (*course.pip_options, *pinned_dependencies(pyproject)))
+    too_new = (f"""
+if version_at_least "$("$PYTHON" -c "$VERSION")" {below[0]}.{below[1]}; then
+    echo "setup.sh: this image's Python is $("$PYTHON" -c "$VERSION"); the grader's pinned dependencies install on" \\
+         "Python {major}.{minor} up to (not including) {below[0]}.{below[1]}: choose the Ubuntu 22.04 or 24.04 base image" >&2
+    exit 1
+fi""" if below else "")
     return f"""\
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image on its Ubuntu base image.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
+VERSION='import sys; print("%d.%d" % sys.version_info[:2])'
+version_at_least() {{ [ "$(printf '%s\\n%s\\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }}
 apt-get update
 # bubblewrap gives each worker its sandbox (the grader falls back to basic isolation where it cannot run).
 apt-get install -y --no-install-recommends python3 python3-venv bubblewrap ca-certificates
 PYTHON=python3
-if ! python3 -c 'import sys; sys.exit(sys.version_info < ({major}, {minor}))'; then
-    # Ubuntu 22.04 ships Python 3.10; the grader needs {major}.{minor} or newer.
+if ! version_at_least "$(python3 -c "$VERSION")" {major}.{minor}; then
+    # An older python3 (Ubuntu 22.04 ships 3.10): install the oldest version the grader allows beside it.
     apt-get install -y --no-install-recommends python{major}.{minor} python{major}.{minor}-venv
     PYTHON=python{major}.{minor}
-fi
-"$PYTHON" -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --upgrade pip
+fi{too_new}
+"$PYTHON" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --upgrade pip
 # The pins of pyproject.toml, after the pip options of course.toml's [setup] table.
-/autograder/venv/bin/python -m pip install {install}
+"$ROOT/venv/bin/python" -m pip install {install}
 """
 
 

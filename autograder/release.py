@@ -81,7 +81,8 @@ def write_release(course: Course, out: Path) -> Path:
         (out / "autograder" / name).parent.mkdir(parents=True, exist_ok=True)
         (out / "autograder" / name).write_bytes(data)
     _write(out / "requirements.txt", "\n".join(pinned_dependencies()) + "\n")
-    _write(out / "pyproject.toml", _render("pyproject.toml"))
+    major, minor = minimum_python()
+    _write(out / "pyproject.toml", _render("pyproject.toml", name=f"{course.id}-exercises", python=f"{major}.{minor}"))
     _write(out / ".gitignore", _render("gitignore"))
     released = load_course(out / "course.toml")
     for exercise in released.exercises:  # the cut check modules and the cut course.toml still agree
@@ -194,12 +195,21 @@ def pinned_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
     return list(_project(pyproject)["dependencies"])
 
 
-def minimum_python(pyproject: Path = PYPROJECT) -> tuple[int, int]:
-    """(major, minor) from requires-python, which should read '>=X.Y'."""
-    found = re.fullmatch(r"\s*>=\s*(\d+)\.(\d+)\s*", _project(pyproject).get("requires-python", ""))
+_REQUIRES_PYTHON = re.compile(r"\s*>=\s*(\d+)\.(\d+)\s*(?:,\s*<\s*(\d+)\.(\d+)\s*)?")
+
+
+def python_range(pyproject: Path = PYPROJECT) -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """((major, minor) needed, (major, minor) too new or None) from requires-python: '>=X.Y' or '>=X.Y,<A.B'."""
+    found = _REQUIRES_PYTHON.fullmatch(_project(pyproject).get("requires-python", ""))
     if found is None:
-        raise CourseError(f"{pyproject}: requires-python should read '>=X.Y'")
-    return int(found.group(1)), int(found.group(2))
+        raise CourseError(f"{pyproject}: requires-python should read '>=X.Y' or '>=X.Y,<A.B'")
+    low = (int(found.group(1)), int(found.group(2)))
+    return low, (int(found.group(3)), int(found.group(4))) if found.group(3) else None
+
+
+def minimum_python(pyproject: Path = PYPROJECT) -> tuple[int, int]:
+    """(major, minor) from requires-python."""
+    return python_range(pyproject)[0]
 
 
 def _pip_install(pip_options: tuple[str, ...]) -> str:

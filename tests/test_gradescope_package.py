@@ -103,6 +103,53 @@ def test_setup_sh_pins_exactly_pyprojects_dependencies_after_the_course_pip_opti
     assert words[words.index("install") + 1:] == [*course.pip_options, *pinned_dependencies()]
 
 
+# Stand-ins for an Ubuntu image's tools: they log each call, and python3.X reports the version its name gives.
+FAKE_APT = "#!/usr/bin/env bash\necho \"apt-get $*\" >> \"$CALLS\"\n"
+FAKE_PYTHON = """#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$CALLS"
+version="VERSION_OF_$(basename "$0" | tr -d .)"
+if [ "$1" = "-c" ]; then echo "${!version}"; exit 0; fi
+if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && cp "$0" "$3/bin/python"; fi
+"""
+
+
+def _setup_on_image(tmp_path: Path, python3: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """setup.sh on an image whose python3 is `python3` (with apt's python3.11 beside it), all tools faked."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "apt-get").write_text(FAKE_APT)
+    for name in ("python3", "python3.11"):
+        (bin_dir / name).write_text(FAKE_PYTHON)
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    (tmp_path / "setup.sh").write_text(setup_script(COURSE))
+    calls = tmp_path / "calls.log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "GRADESCOPE_ROOT": str(tmp_path / "root"),
+           "VERSION_OF_python3": python3, "VERSION_OF_python311": "3.11"}
+    completed = subprocess.run(["bash", str(tmp_path / "setup.sh")], capture_output=True, text=True, env=env,
+                               timeout=60)
+    return completed, calls.read_text().splitlines() if calls.is_file() else []
+
+
+@pytest.mark.parametrize("image, python3, serves", [("Ubuntu 22.04", "3.10", "python3.11"),
+                                                     ("Ubuntu 24.04", "3.12", "python3")])
+def test_setup_sh_installs_on_both_ubuntu_images(tmp_path, image, python3, serves):
+    """22.04's python3 is too old, so apt adds the oldest allowed one; 24.04's python3 serves as it is."""
+    completed, calls = _setup_on_image(tmp_path, python3)
+    assert completed.returncode == 0, completed.stderr
+    venv = next(c for c in calls if " -m venv " in c)
+    assert venv.startswith(f"{serves} "), (image, calls)
+    assert any(c.startswith("python -m pip install") and "--upgrade" not in c for c in calls)
+    assert ("apt-get install -y --no-install-recommends python3.11 python3.11-venv" in calls) == (python3 == "3.10")
+
+
+def test_setup_sh_refuses_a_python_the_pins_have_no_wheels_for(tmp_path):
+    completed, calls = _setup_on_image(tmp_path, "3.14")
+    assert completed.returncode == 1
+    assert "this image's Python is 3.14" in completed.stderr and "Ubuntu 22.04 or 24.04" in completed.stderr
+    assert not any(" -m venv " in c for c in calls), "nothing is installed for a Python it cannot serve"
+
+
 def test_run_autograder_is_valid_bash(gradescope: Path):
     checked = subprocess.run(["bash", "-n", str(gradescope / "source" / "run_autograder")],
                              capture_output=True, text=True)
