@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -237,3 +238,13 @@ def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp
         expected = "after_published" if test["number"] in hidden else COURSE.gradescope.visibility
         assert test["visibility"] == expected, test["number"]
     assert {t["number"] for t in results["tests"] if t["visibility"] == "after_published"} == hidden
+
+
+def test_one_peak_memory_figure_everywhere():
+    """The README, the zip's README and the command's message quote the peak course.toml notes, and no other."""
+    from autograder.gradescope_package import container_settings
+    peak = COURSE.gradescope.measured_peak_mib
+    readme = (COURSE.root / "README.md").read_text(encoding="utf-8")
+    assert peak and f"{peak} MiB" in readme and f"{peak} MiB" in container_settings(COURSE.gradescope)
+    quoted = {int(n) for n in re.findall(r"(\d{3,4}) MiB", readme)}
+    assert quoted == {peak}, f"the README quotes other peaks: {sorted(quoted - {peak})}"
