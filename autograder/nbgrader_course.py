@@ -15,14 +15,16 @@ Any other braces are text. A missing lesson leaves the heading alone.
 - The code cell starts with `%%writefile <exercise>.py`, so running it saves the
   module without running it, and each test cell hands that file to the real
   grader (`autograder.notebook.check`): student code runs only in the grader's
-  sandboxed workers, never in the grading kernel. nbgrader clears each solution
-  region; its `# TODO:` lines sit just above the region, so the release shows
-  the same stub as exercises/.
-- A module whose regions carry `# PROMPT:` lines (answer constants at module
-  level) cannot be an nbgrader solution cell: the cleared region would be a
-  module-level `raise`, and the file would not import at all. Its cell is an
-  ordinary code cell holding the stub; the answer key stays in the grader's
-  recorded reference, never in the notebook.
+  sandboxed workers, never in the grading kernel. Every code cell is a solution
+  cell holding the reference solution, so the source notebook passes every test
+  (`nbgrader validate` on it is how an instructor checks the assignment), and
+  nbgrader clears each solution region from the release; its `# TODO:` lines
+  sit just above the region, so the release shows the same stub as exercises/.
+- A region with `# PROMPT:` lines (answer constants at module level) must not
+  become nbgrader's `raise NotImplementedError`: at module level it would stop
+  the whole file from importing. The config swaps nbgrader's ClearSolutions for
+  a subclass that clears such a region to its prompt lines, as the stub in
+  exercises/ has them; a region without them is cleared as nbgrader does.
 - A check with `hidden = true` calls the grader between nbgrader's hidden-test
   markers: absent from the release, restored when the instructor autogrades.
 - "Try it" cells skip themselves while nbgrader executes the notebook
@@ -34,6 +36,7 @@ Any other braces are text. A missing lesson leaves the heading alone.
 """
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from pathlib import Path
@@ -44,10 +47,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from .course import REPO_ROOT, Course, CourseError, Exercise
 from .course_code import check_names
 from .notebook import COURSE_VARIABLE
-from .stubs import regions, stub_source
+from .stubs import PROMPT_PREFIX, regions
 
 __all__ = ["assignment_name", "nbgrader_course_id", "write_nbgrader_course", "course_notebook", "config_text",
-           "solution_with_todos_above", "INTRODUCTION", "TRY_SUFFIX"]
+           "solution_with_todos_above", "release_preprocessors", "INTRODUCTION", "TRY_SUFFIX"]
 
 INTRODUCTION = "_course.md"
 TRY_SUFFIX = ".try.py"
@@ -109,11 +112,8 @@ def _part(course: Course, exercise: Exercise, number: int, solution: str) -> lis
     heading = f"## Part {number} — {exercise.title}"
     cells = [_readonly_markdown(f"{exercise.id}-lesson", f"{heading}\n\n{lesson}".strip())]
     header = f"%%writefile {exercise.file}\n"
-    if any(region.prompt for region in regions(solution, exercise.file)):
-        cells.append(new_code_cell(header + stub_source(solution, exercise.file), id=f"{exercise.id}-code"))
-    else:
-        cells.append(_cell("code", f"{exercise.id}-code", header + solution_with_todos_above(solution, exercise.file),
-                           solution=True))
+    cells.append(_cell("code", f"{exercise.id}-code", header + solution_with_todos_above(solution, exercise.file),
+                       solution=True))
     try_it = course.lessons_dir / f"{exercise.id}{TRY_SUFFIX}"
     if try_it.is_file():
         cells.append(_cell("code", f"{exercise.id}-try", _skipped_while_grading(try_it), locked=True))
@@ -151,7 +151,8 @@ def solution_with_todos_above(source: str, name: str = "<solution>") -> str:
     """The solution with each region's `# TODO:` lines moved just above its BEGIN marker.
 
     nbgrader replaces everything between the markers with its code stub, so the
-    TODO lines must sit outside the region for the student to see them.
+    TODO lines must sit outside the region for the student to see them. The
+    `# PROMPT:` lines stay inside, for the release step to turn into code.
     """
     lines = source.splitlines()
     out: list[str] = []
@@ -160,11 +161,70 @@ def solution_with_todos_above(source: str, name: str = "<solution>") -> str:
         out.extend(lines[position:region.start])
         out.extend(region.indent + todo for todo in region.todo)
         out.append(lines[region.start])
+        out.extend(region.indent + PROMPT_PREFIX + prompt for prompt in region.prompt)
         out.extend(region.solution)
         out.append(lines[region.end])
         position = region.end + 1
     out.extend(lines[position:])
     return "\n".join(out) + "\n"
+
+
+def release_preprocessors() -> list:
+    """nbgrader's steps for `generate_assignment`, clearing solutions with `_clear_solutions_keeping_prompts()`.
+
+    Named by nbgrader_config.py, which nbgrader reads: only the release step needs nbgrader here."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import ClearSolutions
+
+    default = GenerateAssignment.class_traits()["preprocessors"].default()
+    if ClearSolutions not in default:
+        raise CourseError("this nbgrader's generate_assignment has no ClearSolutions step to replace: "
+                          "a region with answer prompts would reach students as a module-level raise")
+    keeping = _clear_solutions_keeping_prompts()
+    return [keeping if step is ClearSolutions else step for step in default]
+
+
+@functools.cache
+def _clear_solutions_keeping_prompts() -> type:
+    """nbgrader's ClearSolutions, except that a region with `# PROMPT:` lines becomes those lines.
+
+    Defined on first use, so that exporting a course does not need nbgrader installed."""
+    from nbgrader.preprocessors import ClearSolutions
+
+    class ClearSolutionsKeepingPrompts(ClearSolutions):
+        """A cleared region is what the stub in exercises/ has: its prompts, or nbgrader's code stub."""
+
+        def _replace_solution_region(self, cell, language: str) -> bool:
+            if cell.cell_type != "code" or PROMPT_PREFIX not in cell.source:
+                return super()._replace_solution_region(cell, language)
+            kept: list[str] = []
+            region: list[str] | None = None
+            replaced = False
+            for line in cell.source.split("\n"):  # nbgrader's own reading of the markers
+                if self.begin_solution_delimeter in line:
+                    if region is not None:
+                        return super()._replace_solution_region(cell, language)  # it names the fault
+                    region, indent, replaced = [], re.match(r"\s*", line).group(0), True
+                elif self.end_solution_delimeter in line:
+                    if region is not None:
+                        kept.extend(indent + code for code in _cleared(region, self.code_stub[language]))
+                    region = None
+                elif region is None:
+                    kept.append(line)
+                else:
+                    region.append(line)
+            if region is not None:
+                return super()._replace_solution_region(cell, language)
+            cell.source = "\n".join(kept)
+            return replaced
+
+    return ClearSolutionsKeepingPrompts
+
+
+def _cleared(region: list[str], code_stub: str) -> list[str]:
+    """What a solution region leaves in the release: its prompt lines as code, or nbgrader's code stub."""
+    prompts = [line.strip()[len(PROMPT_PREFIX):] for line in region if line.strip().startswith(PROMPT_PREFIX)]
+    return prompts or code_stub.split("\n")
 
 
 def _test_source(exercise: str, check: str, name: str, hidden: bool) -> str:
@@ -203,6 +263,7 @@ def config_text(course: Course) -> str:
 CONFIG = '''\
 """nbgrader configuration for "{title}" (written by `python -m autograder nbgrader`)."""
 import os
+import sys
 
 c = get_config()  # noqa: F821 -- nbgrader defines get_config when it reads this file
 
@@ -215,8 +276,15 @@ c.CourseDirectory.course_id = "{course_id}"
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in ({repo!r}, os.environ.get("PYTHONPATH", "")) if p)
 os.environ["{variable}"] = {course_file!r}
 
-# A cleared solution region becomes what exercises/ holds: its TODO lines (kept above it), then this.
+# A cleared solution region becomes what exercises/ holds: its TODO lines (kept above it), then this,
+# or its prompt lines (answers set at module level, where a raise would stop the file importing):
+# generate_assignment clears solutions with the grader's own ClearSolutions, which keeps them.
 c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError"}}
+if {repo!r} not in sys.path:
+    sys.path.insert(0, {repo!r})
+from autograder.nbgrader_course import release_preprocessors  # noqa: E402
+
+c.GenerateAssignment.preprocessors = release_preprocessors()
 
 # Running the source notebook writes the solution modules next to it: never copy them into the
 # release, nor a student's own copies over what their notebook writes.

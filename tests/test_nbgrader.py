@@ -2,6 +2,9 @@
 hidden test, a solved notebook autogrades to full marks and an untouched one to zero, and the
 feedback an instructor returns shows no answer key.
 
+The instructor's source notebook, graded as a submission and by `nbgrader validate`, gets full
+marks: it holds every answer, in solution regions nbgrader clears from the release.
+
 The round trip runs on the tiny course in seconds, which proves the export's mechanics, and on
 the real course (slow: its test cells grade with the frameworks). The lesson words come from the
 course's lessons folder, never from the engine.
@@ -38,18 +41,22 @@ from autograder.stubs import BEGIN, END, regions, stub_source
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 TINY_COURSE_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
-FILLED, UNTOUCHED = "filled", "untouched"
+FILLED, UNTOUCHED, INSTRUCTOR = "filled", "untouched", "instructor"  # INSTRUCTOR submits the source notebook
+STUDENTS = (FILLED, UNTOUCHED, INSTRUCTOR)
 SKIPPED = "Skipped while nbgrader runs the notebook."
 
 
-def nbgrader(course_dir: Path, *args: str) -> None:
-    """Run nbgrader's command line with this interpreter, so its kernels run it too and import this repository."""
+def nbgrader(course_dir: Path, *args: str) -> str:
+    """Run nbgrader's command line with this interpreter, so its kernels run it too and import this repository.
+
+    Returns what it printed."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p))
     env.pop(COURSE_VARIABLE, None)  # the course comes from the exported nbgrader_config.py alone
     run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, f"nbgrader {' '.join(args)} exited {run.returncode}:\n{run.stderr[-6000:]}"
+    return run.stdout + run.stderr
 
 
 def command_line(course_dir: Path) -> Callable[[str, str], None]:
@@ -68,7 +75,7 @@ def python_api(course_dir: Path) -> Callable[[str, str], None]:
     api = NbGraderAPI(config=config)
 
     def run(verb: str, assignment: str) -> None:
-        for student in ((FILLED, UNTOUCHED) if verb == "autograde" else ()):
+        for student in (STUDENTS if verb == "autograde" else ()):
             result = api.autograde(assignment, student)
             assert result["success"], f"nbgrader autograde {student}: {result.get('log')}{result.get('error')}"
         if verb != "autograde":
@@ -82,7 +89,7 @@ def solution_text(course: Course, exercise: Exercise) -> str:
 
 
 def has_prompts(course: Course, exercise: Exercise) -> bool:
-    """Answer constants at module level: the notebook shows the stub in an ordinary code cell."""
+    """Answer constants at module level: the release shows them as the stub writes them."""
     return any(region.prompt for region in regions(solution_text(course, exercise), exercise.file))
 
 
@@ -140,19 +147,13 @@ def errors_of(path: Path) -> str:
     return "\n".join(failed)
 
 
-def filled_in(course: Course, release: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def filled_in(release: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The release as a student who wrote the reference solutions would submit it."""
     solved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if "nbgrader" in c.metadata}
-    answered = {f"%%writefile {e.file}\n": without_markers(solution_text(course, e))
-                for e in course.exercises if has_prompts(course, e)}
     notebook = nbformat.from_dict(release)
     for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        header = cell.source.split("\n", 1)[0] + "\n"
-        if meta.get("solution"):
-            cell.source = without_markers(solved[meta["grade_id"]])
-        elif header in answered:
-            cell.source = header + answered[header]
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = without_markers(solved[cell.metadata["nbgrader"]["grade_id"]])
     return notebook
 
 
@@ -190,11 +191,12 @@ def exported(request, tmp_path_factory) -> Iterator[Exported]:
         write_nbgrader_course(course, done.folder)
         run = runner(done.folder)
         run("generate_assignment", done.assignment)
-        for student in (FILLED, UNTOUCHED):
+        for student in STUDENTS:
             done.notebook("submitted", student).parent.mkdir(parents=True)
-        nbformat.write(filled_in(course, done.read("release"), done.read("source")),
+        nbformat.write(filled_in(done.read("release"), done.read("source")),
                        done.notebook("submitted", FILLED))
         shutil.copyfile(done.notebook("release"), done.notebook("submitted", UNTOUCHED))
+        shutil.copyfile(done.notebook("source"), done.notebook("submitted", INSTRUCTOR))
         run("autograde", done.assignment)
         run("generate_feedback", done.assignment)
         yield done
@@ -225,9 +227,23 @@ def test_autograde_gives_full_marks_to_solutions_and_zero_to_stubs(exported: Exp
     course, assignment = exported.course, exported.assignment
     with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=nbgrader_course_id(course)) as gradebook:
         assert gradebook.find_assignment(assignment).max_score == course.max_points
-        scores = {student: gradebook.find_submission(assignment, student).score for student in (FILLED, UNTOUCHED)}
+        scores = {student: gradebook.find_submission(assignment, student).score for student in STUDENTS}
     assert scores[FILLED] == course.max_points, errors_of(exported.notebook("autograded", FILLED))
     assert scores[UNTOUCHED] == 0
+
+
+def test_the_source_notebook_autogrades_to_full_marks(exported: Exported) -> None:
+    """nbgrader's convention: the instructor's notebook holds every answer and passes every test."""
+    course, assignment = exported.course, exported.assignment
+    with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=nbgrader_course_id(course)) as gradebook:
+        score = gradebook.find_submission(assignment, INSTRUCTOR).score
+    assert score == course.max_points, errors_of(exported.notebook("autograded", INSTRUCTOR))
+
+
+def test_nbgrader_validate_passes_the_source_notebook(exported: Exported) -> None:
+    """How instructors check an assignment before releasing it."""
+    printed = nbgrader(exported.folder, "validate", str(exported.notebook("source")))
+    assert "Success! Your notebook passes all the tests." in printed, printed[-6000:]
 
 
 def test_try_it_cells_skip_themselves_while_nbgrader_grades(exported: Exported) -> None:
@@ -254,6 +270,15 @@ def test_feedback_shows_no_answer_key(exported: Exported) -> None:
 
 
 # The export alone, without nbgrader: fast for both courses.
+
+@pytest.mark.parametrize("course_file", [TINY_COURSE_FILE, DEFAULT_COURSE_FILE], ids=["tiny", "course"])
+def test_every_answer_sits_in_a_solution_cell_of_the_source_notebook(course_file: Path) -> None:
+    course = load_course(course_file)
+    notebook = course_notebook(course)
+    solved = {line.strip() for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution")
+              for line in cell.source.splitlines()}
+    assert any(has_prompts(course, exercise) for exercise in course.exercises)
+    assert not sorted(solution_lines(course) - solved)
 
 @pytest.mark.parametrize("course_file", [TINY_COURSE_FILE, DEFAULT_COURSE_FILE], ids=["tiny", "course"])
 def test_the_words_are_the_courses_own(course_file: Path) -> None:
@@ -291,6 +316,31 @@ def test_a_placeholder_without_a_value_names_the_lesson(tmp_path: Path) -> None:
     lesson.unlink()  # no lesson: the part keeps its heading alone
     cells = {cell.id: cell.source for cell in course_notebook(course).cells}
     assert cells[f"{exercise.id}-lesson"] == f"## Part 1 — {exercise.title}"
+
+
+def test_the_release_step_clears_a_prompt_region_to_its_prompts_and_any_other_as_nbgrader_does(monkeypatch) -> None:
+    from nbgrader.preprocessors import ClearSolutions
+    # The config sets both in this process: set here first, so that both are restored afterwards.
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv(COURSE_VARIABLE, "")
+    config = Config()
+    exec(config_text(load_course(TINY_COURSE_FILE)), {"get_config": lambda: config})
+    steps = config.GenerateAssignment.preprocessors
+    (clear,) = [step for step in steps if issubclass(step, ClearSolutions)]
+    mixed = ('%%writefile answers.py\n# TODO: answer.\n### BEGIN SOLUTION\n# PROMPT: ANSWER = ""\nANSWER = "a"\n'
+             '### END SOLUTION\n\n\ndef f():\n    # TODO: return one.\n    ### BEGIN SOLUTION\n    return 1\n'
+             '    ### END SOLUTION\n')
+    plain = "def g():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION"
+    cleared = {}
+    for name, source in (("mixed", mixed), ("plain", plain)):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": name,
+                                     "schema_version": 3}
+        notebook = nbformat.v4.new_notebook(cells=[cell])
+        cleared[name] = clear(config=config).preprocess(notebook, {})[0].cells[0].source
+    assert cleared["mixed"] == ('%%writefile answers.py\n# TODO: answer.\nANSWER = ""\n\n\ndef f():\n'
+                                '    # TODO: return one.\n    raise NotImplementedError\n')
+    assert cleared["plain"] == "def g():\n    raise NotImplementedError"
 
 
 def test_the_config_names_the_course_its_test_cells_grade(monkeypatch) -> None:
