@@ -1,14 +1,16 @@
 """`python -m autograder VERB`: a thin command line over functions callable from Python.
 
-Students have `submit` (pack the exercise files for upload) and `verdict` (one
-check's result from a recorded run, for GitHub Classroom). The instructor's
-verbs appear only where their modules are: the student release leaves them out.
-Every verb takes `--course FILE`; a problem the user can fix is `error: ...`
-and exit status 1, a bad command-line value argparse's usage error (status 2).
+Students have `check` (`pytest autograder` from any folder), `submit` (pack the
+exercise files for upload) and `verdict` (one check's result from a recorded run,
+for GitHub Classroom). The instructor's verbs appear only where their modules
+are: the student release leaves them out. Every verb takes `--course FILE`; a
+problem the user can fix is `error: ...` and exit status 1, a bad command-line
+value argparse's usage error (status 2).
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
@@ -41,6 +43,18 @@ def _course(args: argparse.Namespace) -> Course:
 
 
 # ---- the students' verbs ----
+
+def run_check(args: argparse.Namespace) -> int:
+    """`pytest autograder` wherever the command is typed: pytest finds its plugin only in an
+    `autograder/` folder beside it, so it is given this package's own folder. Other options go
+    to pytest as they are, and relative paths in them stay relative to the folder typed in."""
+    command = [sys.executable, "-m", "pytest", str(PACKAGE_DIR), f"--course={Path(args.course).resolve()}",
+               "-p", "no:cacheprovider", *args.pytest_options]
+    try:
+        return subprocess.run(command).returncode
+    except KeyboardInterrupt:
+        return 130
+
 
 def run_submit(args: argparse.Namespace) -> int:
     course = _course(args)
@@ -139,7 +153,18 @@ def run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+CHECK_EXAMPLES = """\
+any other option goes to pytest, as in `pytest autograder`:
+  python -m autograder check --exercise ID       only one exercise
+  python -m autograder check --submission=DIR    grade another folder (relative to where you are)
+  python -m autograder check -k NAME -x          pytest's own options"""
+
+
 def _student_verbs(verbs, shared: argparse.ArgumentParser) -> None:
+    check = verbs.add_parser("check", parents=[shared], allow_abbrev=False, epilog=CHECK_EXAMPLES,
+                             formatter_class=argparse.RawDescriptionHelpFormatter,
+                             help="grade the exercises, as `pytest autograder` does, from any folder")
+    check.set_defaults(func=run_check, passes_options_on=True)
     hand_in = verbs.add_parser("submit", parents=[shared],
                                help="check the exercise files, then zip exactly them for upload")
     hand_in.add_argument("--exercises", type=Path, default=None, help="default: the course's exercises/")
@@ -211,7 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, others = parser.parse_known_args(argv)
+    if others and not getattr(args, "passes_options_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(others)}")
+    args.pytest_options = others
     try:
         return args.func(args)
     except AutograderError as error:

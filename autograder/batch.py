@@ -104,7 +104,8 @@ def export_submission(graded: Graded, submission: Submission, out: Path, course:
     gradescope = gradescope_results(result, course.gradescope)
     gradescope["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
     write_json_atomically(gradescope, target / "results.json")
-    record = {"fingerprint": fingerprint if graded.finished else "incomplete",  # incomplete: graded again next time
+    # incomplete (the grader could not finish, or the machine kept it from judging a check): graded again next time
+    record = {"fingerprint": fingerprint if graded.finished and result.complete else "incomplete",
               "result": result.to_json(), "observations": graded.observations,
               "refused": submission.refused, "ignored": submission.ignored}
     write_json_atomically(record, _record_path(out, submission.name))

@@ -12,14 +12,20 @@ from typing import Any, Callable
 
 from .course import Check, Exercise
 from .errors import AutograderError, GraderError
-from .observations import CheckFailed, ExerciseRun, field_of, floats
+from .observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
 from .results import CheckResult
 
-__all__ = ["Observed", "CheckFailed", "GraderError", "close", "describe_failure", "field_of", "floats",
-           "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]
+__all__ = ["Observed", "CheckFailed", "NotChecked", "GraderError", "close", "describe_failure", "field_of",
+           "floats", "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]
 
 # Characters of a failed check's printed output shown to the student (the end of it).
 PRINTED_SHOWN = 600
+
+
+class NotChecked(CheckFailed):
+    """A check that could not look at what it checks: the function is not written yet, the file did not
+    load, or a fault another check reports stands in the way. It loses its points, but its hint is about
+    code the student has not reached, so the student reads why it could not run and no hint."""
 
 
 def _where(error: dict) -> str:
@@ -69,7 +75,7 @@ class Observed:
         """How the probe called the student's code, as the probe itself reported it (its value's "call")."""
         try:
             reported = self.reference(probe).get("call")
-        except (AutograderError, AttributeError):
+        except (AutograderError, NotGraded, AttributeError):
             reported = None
         if not isinstance(reported, str):
             student = self._student.outcomes.get(probe)
@@ -79,25 +85,31 @@ class Observed:
     def student(self, probe: str, call: str | None = None) -> Any:
         """The student's observations of `probe`, or CheckFailed saying why there are none."""
         run = self._student
+        _raise_if_starved(run.import_error, self.module)
         if run.import_error is not None:
-            raise CheckFailed(_import_message(self.module, run.import_error))
+            raise NotChecked(_import_message(self.module, run.import_error))
         if probe not in self.read:
             self.read.append(probe)
         outcome = run.outcomes.get(probe)
         call = call or self.call(probe)
         if outcome is None:
-            raise CheckFailed(f"{call} was not run: the grader stopped before reaching it")
+            raise NotChecked(f"{call} was not run: the grader stopped before reaching it")
         if not outcome.ok:
-            raise CheckFailed(describe_failure(self.module, call, outcome.error or {}))
+            error = outcome.error or {}
+            _raise_if_starved(error, call)
+            raise (NotChecked if error.get("todo") else CheckFailed)(describe_failure(self.module, call, error))
         if not isinstance(outcome.value, dict):
             raise CheckFailed(f"{call}: the grader received no readable result")
         return outcome.value
 
     def reference(self, probe: str) -> Any:
         run = self._reference_run()
+        _raise_if_starved(run.import_error, f"the reference {self.module}")
         if run.import_error is not None:
             raise GraderError(f"the reference {self.module} failed to load: {run.import_error}")
         outcome = run.outcomes.get(probe)
+        if outcome is not None:
+            _raise_if_starved(outcome.error, f"the reference's {probe} probe")
         if outcome is None or not outcome.ok:
             raise GraderError(f"the reference failed probe {probe!r}: {outcome.error if outcome else 'not run'}")
         return outcome.value
@@ -112,11 +124,19 @@ class Observed:
         return text if len(text) <= PRINTED_SHOWN else "…" + text[-PRINTED_SHOWN:]
 
 
+def _raise_if_starved(error: dict | None, what: str) -> None:
+    """NotGraded when the machine starved the worker that was to observe `what` (twice)."""
+    if starved(error):
+        raise NotGraded(f"{what} could not be graded: {error.get('message')}")
+
+
 def _import_message(module: str, error: dict) -> str:
     kind = error.get("type", "Error")
     message = str(error.get("message") or "")
     if kind == "FileNotFoundError":
         return f"{message}: every check of this exercise needs it"
+    if kind == "EmptyFile":
+        return f"{module} is empty (it defines nothing): start again from the stub you were given"
     if kind == "SyntaxError":
         return f"{module} has a syntax error{_where(error)}: {message}. Python cannot read the file until it is fixed"
     if kind == "WorkerStopped":
@@ -157,17 +177,25 @@ def failure_message(error: BaseException) -> str:
 
 
 def grade_check(exercise: Exercise, check: Check, function: Callable[[Observed], Any], name: str,
-                observe: Callable[[], Observed]) -> CheckResult:
-    """Gather the observations, run one check on them, and say how it went: passed, or why not."""
+                observe: Callable[[], Observed], show_hints: bool = True) -> CheckResult:
+    """Gather the observations, run one check on them, and say how it went: passed, or why not
+    (failed, or not graded at all when the machine starved the grader: see observations.NotGraded).
+
+    The check's hint goes with a lost point when the course shows hints ([course] show_hints) and the
+    check looked at the student's code (not NotChecked): every exporter shows the hint the result holds."""
     observed = None
     try:
         observed = observe()
         function(observed)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException as error:  # pytest-timeout's Failed included: a stopped check is a lost check
+    except NotGraded as error:  # the machine's doing: neither passed nor failed, and no hint
         return CheckResult(exercise=exercise.id, check=check.id, name=name, possible=check.points, passed=False,
-                           message=failure_message(error), hint=check.hint, hidden=check.hidden,
+                           graded=False, message=error.message, hidden=check.hidden)
+    except BaseException as error:  # pytest-timeout's Failed included: a stopped check is a lost check
+        hint = check.hint if show_hints and not isinstance(error, NotChecked) else ""
+        return CheckResult(exercise=exercise.id, check=check.id, name=name, possible=check.points, passed=False,
+                           message=failure_message(error), hint=hint, hidden=check.hidden,
                            printed=observed.printed() if observed is not None else "")
     return CheckResult(exercise=exercise.id, check=check.id, name=name, possible=check.points, passed=True,
                        hidden=check.hidden)

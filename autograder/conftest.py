@@ -3,8 +3,8 @@
 Every check of every exercise in course.toml becomes one pytest item, in course
 order. Workers start once deselection (`-k`, `--exercise`) has left the checks
 to run; each check waits only for its own exercise's observations. A check that
-does not pass prints its message and hint; the run ends with a score table and
-writes results.json or a record on request.
+does not pass prints its message and its hint (when the course shows hints); the
+run ends with a score table and writes results.json or a record on request.
 """
 from __future__ import annotations
 
@@ -140,20 +140,26 @@ class CheckItem(pytest.Item):
         exercise_id = self.exercise.id
         limit = self.config.stash[course_key].limits.probe_seconds
 
-        def tell_student_we_wait() -> None:
-            """A stuck call is stopped only after its time limit: say so, rather than sit silent."""
+        def tell_student_we_wait(kind: str) -> None:
+            """A call ran past half its limit: say why the grader waits, rather than sit silent, and
+            blame the code only when it had the processor (session.GradingSession.student)."""
             reporter = self.config.pluginmanager.getplugin("terminalreporter")
             capture = self.config.pluginmanager.getplugin("capturemanager")
+            why = ("this machine is too busy to give the grader much processor time, so grading is slow "
+                   "(not a verdict on your code)" if kind == "starved" else
+                   f"a call in it is slow or stuck; each call is stopped after {limit:g} s")
             if reporter is not None and capture is not None:
                 with capture.global_and_fixture_disabled():
-                    reporter.write_line(f"\nstill grading {self.exercise.file}: a call in it is slow or stuck; "
-                                        f"each call is stopped after {limit:g} s")
+                    reporter.write_line(f"\nstill grading {self.exercise.file}: {why}")
         student = grading.student(exercise_id, tell_student_we_wait)
         return Observed(self.exercise, student, lambda: grading.reference(exercise_id))
 
     def runtest(self) -> None:
-        result = grade_check(self.exercise, self.check, self.function, self.shown_name, self._observed)
+        result = grade_check(self.exercise, self.check, self.function, self.shown_name, self._observed,
+                             show_hints=self.config.stash[course_key].show_hints)
         self.config.stash[result_key].checks.append(result)
+        if not result.graded:  # neither passed nor failed: the score table lists it
+            pytest.skip(result.message)
         if not result.passed:
             raise CheckNotPassed(result)
 

@@ -154,6 +154,8 @@ class Course:
     environment: Mapping[str, str] = field(default_factory=dict)
     # Extra pip options for installing the dependencies where the grader is set up (Gradescope's setup.sh).
     pip_options: tuple[str, ...] = ()
+    # [course] show_hints: whether a lost point shows its check's hint to students (false: message only).
+    show_hints: bool = True
 
     @property
     def root(self) -> Path:
@@ -310,7 +312,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     if unknown:
         raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r} (known: {', '.join(_TABLES)})")
     head = data.get("course", {})
-    known = {"id", "title", "seed", "hidden_points"}
+    known = {"id", "title", "seed", "hidden_points", "show_hints"}
     if set(head) - known:
         raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - known)[0]!r}")
     seed = head.get("seed", 0)
@@ -319,6 +321,9 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         raise CourseError(f"{path} [course]: hidden_points = {hidden_points!r} should be a number of points")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise CourseError(f"{path} [course]: seed = {seed!r} should be an int, 0 or more")
+    show_hints = head.get("show_hints", True)
+    if not isinstance(show_hints, bool):
+        raise CourseError(f"{path} [course]: show_hints = {show_hints!r} should be true or false")
     course_id = head.get("id", "course")
     if not isinstance(course_id, str) or not course_id.isidentifier():
         raise CourseError(f"{path} [course]: id = {course_id!r} should be a Python identifier")
@@ -342,4 +347,5 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         hidden_points=float(hidden_points),
         environment=_string_table(data.get("environment", {}), f"{path} [environment]"),
         pip_options=_strings(setup.get("pip_options", []), f"{path} [setup] pip_options"),
+        show_hints=show_hints,
     )

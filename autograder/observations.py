@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ProbeOutcome", "ExerciseRun", "CheckFailed", "floats", "number", "field_of"]
+__all__ = ["ProbeOutcome", "ExerciseRun", "CheckFailed", "NotGraded", "STARVED", "starved", "floats", "number",
+           "field_of"]
+
+# The error type of a probe (or an import) the machine kept from running: twice starved of the processor.
+STARVED = "GraderStarved"
 
 
 class CheckFailed(AssertionError):
@@ -18,6 +22,19 @@ class CheckFailed(AssertionError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class NotGraded(Exception):
+    """A check the machine kept the grader from judging: neither passed nor failed. `message` says so."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def starved(error: dict | None) -> bool:
+    """Whether a worker's error says the machine, not the code, stopped it (see worker_clock)."""
+    return isinstance(error, dict) and error.get("type") == STARVED
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ def public_course_toml(course: Course) -> str:
         for check in exercise.checks:
             if check.hidden:
                 del checks[check.id]
+            elif not course.show_hints:  # hints the course keeps from students stay out of their copy too
+                checks[check.id].pop("hint", None)
         if not checks:
             raise CourseError(f"{course.path}: exercise {exercise.id!r} has only hidden checks; "
                               "students need at least one public check to work on it")

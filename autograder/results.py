@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .course import Course
 
-__all__ = ["CheckResult", "RunResult"]
+__all__ = ["CheckResult", "RunResult", "NOT_GRADED_NOTE"]
+
+# What a student reads about checks the machine kept the grader from judging (CheckResult.graded False).
+NOT_GRADED_NOTE = ("not graded: the grader ran out of time on this machine, not a verdict on your code; "
+                   "grade again when the machine is less busy")
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,9 @@ class CheckResult:
     hint: str = ""
     hidden: bool = False  # run only when the instructor grades (course.toml `hidden = true`)
     printed: str = ""  # what the student's code printed in the probes a failed check read (trimmed)
+    # False: the machine kept the grader from judging (it ran out of time there): neither passed nor failed,
+    # and the run is incomplete. It scores nothing yet, and is never counted as a failure.
+    graded: bool = True
 
     @property
     def score(self) -> float:
@@ -56,6 +63,15 @@ class RunResult:
     @property
     def score(self) -> float:
         return sum(c.score for c in self.checks)
+
+    @property
+    def not_graded(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.graded]
+
+    @property
+    def complete(self) -> bool:
+        """Every check that ran was judged: a batch grades an incomplete run again next time."""
+        return not self.not_graded
 
     @property
     def possible(self) -> float:

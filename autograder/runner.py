@@ -4,6 +4,10 @@ The worker is a fresh `python -I` with a clean environment, its own temporary
 working directory, resource limits, and a wall-clock limit enforced from here
 with SIGKILL on its whole process group. A probe that hangs or kills the
 process costs only itself: the worker is started again for the probes left.
+A call stopped at its limit is judged by how the worker spent that time
+(worker_clock): working or waiting is the code's doing; starved of the
+processor is the machine's, so the call is run once more, and starved twice
+it is reported as not graded, never as a failure.
 """
 from __future__ import annotations
 
@@ -15,18 +19,31 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cgroups import WorkerCgroup
 from .course import Course, Limits
-from .observations import ExerciseRun, ProbeOutcome
+from .observations import STARVED, ExerciseRun, ProbeOutcome
 from .sandbox import isolation_level, sandboxed
+from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
-__all__ = ["ProbeRequest", "probe_request", "run_probes", "WORKER_FILE"]
+__all__ = ["ProbeRequest", "probe_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
 
 WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
+NOT_GRADED_MESSAGE = ("the grader ran out of time on this machine, not a verdict on your code: twice, the machine "
+                      "(busy, or allowed only a small share of a processor) gave it too little processor time to "
+                      "finish within {seconds:g} s. Grade again when the machine is less busy")
+# The key of the import in the calls already run again because they were starved.
+_IMPORT = "<import>"
+
+
+@dataclass
+class SlowCall:
+    """Set by the runner, read by whoever waits: a call has run past NOTICE_FRACTION of its limit.
+
+    `kind` is "working" (the code is slow or stuck, or waits on itself) or "starved" (the machine is busy)."""
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,19 +163,29 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
     return process, read_end
 
 
-def _read_events(read_end: int, limits: Limits, probes: list[str]) -> tuple[list[dict], str | None]:
+def _read_events(read_end: int, limits: Limits, probes: list[str], clock: WorkerClock,
+                 slow: SlowCall | None = None) -> tuple[list[dict], str | None]:
     """Events until every probe has reported or the channel closes; or why reading stopped:
-    timeout, flood or garbled. (A child the worker started may hold the channel open.)"""
+    the time limit of a call that was "working", "waiting" or "starved" (see worker_clock), a
+    "flood" or "garbled" output. (A child the worker started may hold the channel open.)"""
     events: list[dict] = []
     buffer = b""
-    deadline = time.monotonic() + limits.import_seconds
+    limit = limits.import_seconds
+    clock.start()
     with selectors.DefaultSelector() as selector:
         selector.register(read_end, selectors.EVENT_READ)
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = limit - clock.elapsed()
             if remaining <= 0:
-                return events, "timeout"
-            if not selector.select(timeout=min(remaining, 1.0)):
+                return events, clock.verdict()
+            wake = min(remaining, 1.0)
+            if slow is not None and slow.kind is None:
+                notice_in = NOTICE_FRACTION * limit - clock.elapsed()
+                if notice_in <= 0:
+                    slow.kind = "starved" if clock.verdict() == "starved" else "working"
+                else:
+                    wake = min(wake, notice_in)
+            if not selector.select(timeout=wake):
                 continue
             chunk = os.read(read_end, 65536)
             if not chunk:
@@ -173,18 +200,21 @@ def _read_events(read_end: int, limits: Limits, probes: list[str]) -> tuple[list
                     return events, "garbled"
                 events.append(event)
                 if event["event"] in ("imported", "done", "failed"):
-                    deadline = time.monotonic() + limits.probe_seconds
+                    limit = limits.probe_seconds
+                    clock.start()
                 if _finished(events, probes):
                     return events, None
 
 
-def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log) -> tuple[list[dict], str | None]:
+def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
+                slow: SlowCall | None = None) -> tuple[list[dict], str | None]:
     """Run one worker for `probes`; return its events and why it stopped early, if it did."""
     cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
     process, read_end = _start_worker(request, probes, workdir, log, cgroup)
+    clock = WorkerClock(lambda: cgroup.processes() if cgroup.active else process_tree(process.pid))
     stopped = None
     try:
-        events, stopped = _read_events(read_end, request.limits, probes)
+        events, stopped = _read_events(read_end, request.limits, probes, clock, slow)
     finally:
         os.close(read_end)
         if stopped is None:
@@ -231,10 +261,17 @@ def _decode(line: bytes) -> dict | None:
     return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
 
 
+def _limit(request: ProbeRequest, during: str) -> float:
+    return request.limits.import_seconds if during == "import" else request.limits.probe_seconds
+
+
 def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
-    if stopped == "timeout":
-        limit = request.limits.import_seconds if during == "import" else request.limits.probe_seconds
-        return f"stopped after {limit:g} s without finishing (an endless loop, or far too much work?)"
+    if stopped == "working":
+        return (f"stopped after {_limit(request, during):g} s without finishing "
+                "(an endless loop, or far too much work?)")
+    if stopped == "waiting":
+        return (f"stopped after {_limit(request, during):g} s without finishing: it sat waiting rather than "
+                "computing (time.sleep, or waiting for a lock or another process?)")
     if stopped == "flood":
         return "stopped: it wrote far more output than allowed"
     if stopped == "garbled":
@@ -248,18 +285,25 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
     return f"the process exited (exit code {code}) before finishing: sys.exit, os._exit or a crash?"
 
 
-def run_probes(request: ProbeRequest) -> ExerciseRun:
-    """Run every probe of `request`, restarting the worker past any probe that kills it."""
+def _starved(request: ProbeRequest, during: str) -> dict:
+    return {"type": STARVED, "where": None, "todo": False,
+            "message": NOT_GRADED_MESSAGE.format(seconds=_limit(request, during))}
+
+
+def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseRun:
+    """Run every probe of `request`, restarting the worker past any probe that kills it, and once more
+    for a call the machine starved; `slow` is told when a call runs long (see SlowCall)."""
     run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path))
     if not request.module_path.is_file():
         run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
                             "message": f"{request.module_path.name} is missing from the submission"}
         return run
     pending = list(request.probes)  # empty until the worker declares its probes, when none were named
+    run_again: set[str] = set()  # the calls (probes, or _IMPORT) already run again because they were starved
     with tempfile.TemporaryDirectory(prefix=f"autograder-{request.exercise}-") as workdir:
         with open(os.path.join(workdir, "console.log"), "w+b") as log:
             while True:
-                events, stopped = _run_worker(request, pending, workdir, log)
+                events, stopped = _run_worker(request, pending, workdir, log, slow)
                 pending = pending or _declared(events) or []
                 current = None
                 for event in events:
@@ -272,18 +316,26 @@ def run_probes(request: ProbeRequest) -> ExerciseRun:
                         run.outcomes[event["probe"]] = ProbeOutcome.from_event(event)
                         pending.remove(event["probe"])
                         current = None
-                if run.import_error is not None or not pending or not stopped:
+                if run.import_error is not None or not stopped:
+                    break
+                if not any(e["event"] == "imported" for e in events):  # stopped before the module loaded
+                    if stopped == "starved" and _IMPORT not in run_again:
+                        run_again.add(_IMPORT)
+                        continue
+                    run.import_error = _starved(request, "import") if stopped == "starved" else {
+                        "type": "WorkerStopped", "where": None, "todo": False,
+                        "message": "while importing the module, " + _describe_stop(stopped, request, "import")}
+                    break
+                if not pending:
                     break
                 if current is None or current not in pending:
-                    if not any(e["event"] == "imported" for e in events):
-                        run.import_error = {"type": "WorkerStopped", "where": None, "todo": False,
-                                            "message": "while importing the module, "
-                                                       + _describe_stop(stopped, request, "import")}
-                        break
                     current = pending[0]
-                run.outcomes[current] = ProbeOutcome(ok=False, error={
-                    "type": "WorkerStopped", "where": None, "todo": False,
-                    "message": _describe_stop(stopped, request, "probe")})
+                if stopped == "starved" and current not in run_again:
+                    run_again.add(current)
+                    continue
+                run.outcomes[current] = ProbeOutcome(ok=False, error=_starved(request, "probe") if stopped == "starved"
+                                                     else {"type": "WorkerStopped", "where": None, "todo": False,
+                                                           "message": _describe_stop(stopped, request, "probe")})
                 pending.remove(current)
                 if not pending:
                     break

@@ -2,18 +2,20 @@
 
 Student and reference workers of all exercises run side by side (the frameworks
 are imported once per worker, not once per check); checks block only on the
-exercise they need.
+exercise they need. While a check waits, the student is told once if a call of
+the submission runs past half its limit (runner.SlowCall), never merely because
+the whole run is long: a slow machine is not a slow submission.
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
 from .course import Course
 from .observations import ExerciseRun
 from .reference import reference_run
-from .runner import ProbeRequest, probe_request, run_probes
+from .runner import ProbeRequest, SlowCall, probe_request, run_probes
 
 __all__ = ["GradingSession"]
 
@@ -30,6 +32,7 @@ class GradingSession:
                                             thread_name_prefix="autograder-worker")
         self._student: dict[str, Future[ExerciseRun]] = {}
         self._reference: dict[str, Future[ExerciseRun]] = {}
+        self._slow: dict[str, SlowCall] = {}
 
     def reference_request(self, exercise: str) -> ProbeRequest:
         return probe_request(self.course, exercise, self.solutions, self.seed, reference=True)
@@ -40,19 +43,20 @@ class GradingSession:
             if exercise not in self._reference:
                 self._reference[exercise] = self._executor.submit(
                     reference_run, self.reference_request(exercise), self.course.recordings_dir, self.reference_cache)
+                self._slow[exercise] = SlowCall()
                 self._student[exercise] = self._executor.submit(
-                    run_probes, probe_request(self.course, exercise, self.submission, self.seed))
+                    run_probes, probe_request(self.course, exercise, self.submission, self.seed),
+                    self._slow[exercise])
 
-    def student(self, exercise: str, on_wait: Callable[[], None] | None = None,
-                patience: float = 15.0) -> ExerciseRun:
-        """The submission's observations; `on_wait` is called once if they take over `patience` seconds."""
+    def student(self, exercise: str, on_slow: Callable[[str], None] | None = None) -> ExerciseRun:
+        """The submission's observations. While waiting for them, `on_slow(kind)` is called once if a call
+        runs past half its limit: kind "working" (slow or stuck code) or "starved" (a busy machine)."""
         self.start([exercise])
-        future = self._student[exercise]
-        if on_wait is not None:
-            try:
-                return future.result(timeout=patience)
-            except TimeoutError:
-                on_wait()
+        future, slow = self._student[exercise], self._slow[exercise]
+        while on_slow is not None and not wait([future], timeout=0.2).done:
+            if slow.kind is not None:
+                on_slow(slow.kind)
+                break
         return future.result()
 
     def reference(self, exercise: str) -> ExerciseRun:

@@ -8,7 +8,7 @@ submitted module by path (never through sys.path). A probe is every function nam
 runs the requested probes one at a time and writes one JSON line per event to OUT_FD:
   {"event": "probes", "names": [...]}            the probes the module defines (before student code)
   {"event": "imported"}                          the submitted module loaded
-  {"event": "import_failed", "error": {...}}     it did not; nothing else follows
+  {"event": "import_failed", "error": {...}}     it did not (or it defines nothing); nothing else follows
   {"event": "start", "probe": NAME}              a probe begins (the runner times it)
   {"event": "done", "probe": NAME, "value": ..., "printed": TEXT}   its plain-data observations
   {"event": "failed", "probe": NAME, "error": {...}, "printed": TEXT}
@@ -18,6 +18,7 @@ run before anything else is imported.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.machinery
 import importlib.util
@@ -45,6 +46,19 @@ def _load_by_path(name: str, path: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def defines_nothing(path: str) -> bool:
+    """True for a file of only blank lines, comments and a docstring: there is nothing in it to call,
+    and saying so once beats every probe reporting its own missing name."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            body = ast.parse(handle.read()).body
+    except (OSError, SyntaxError, ValueError):
+        return False  # loading the file reports it, with its line
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    return not body
 
 
 def _todo_text(path: str, line_number: int) -> str | None:
@@ -144,6 +158,10 @@ def main(argv: list[str]) -> int:
     setup = getattr(probe_module, "setup", None)
     if callable(setup):
         setup()
+    if defines_nothing(student_path):
+        emit(event="import_failed", error={"type": "EmptyFile", "message": "it defines nothing", "where": None,
+                                           "todo": False})
+        return 0
     try:
         student = _load_by_path(request["exercise"], student_path)
     except BaseException as error:  # SystemExit and KeyboardInterrupt included: report, don't die

@@ -1,6 +1,7 @@
 """`python -m autograder`: every verb on the tiny course; bad values and domain errors say `error: ...`, never a traceback."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def test_the_command_line_runs_as_a_module_and_reports_errors_plainly(tmp_path):
 
 
 def test_every_verb_takes_the_course_option(capsys):
-    for verb in ("submit", "verdict", "snapshot", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
+    for verb in ("check", "submit", "verdict", "snapshot", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
                  "gradescope"):
         with pytest.raises(SystemExit):
             cli.main([verb, "--help"])
@@ -119,3 +120,24 @@ def test_submit_release_gradescope_and_gradebook_write_where_they_are_told(tiny_
     assert cli.main(["gradebook", str(tmp_path / "graded"), "--course", str(tiny_copy)]) == 0
     assert (tmp_path / "graded" / "grades.csv").read_text().startswith("submission,total,max_total")
     assert "error: " in capsys.readouterr().err  # the second release, and only it
+
+
+def test_check_grades_from_another_folder_passing_pytest_options_on(tmp_path):
+    """`pytest autograder` finds its plugin only beside autograder/ ("unrecognized arguments: --exercise"
+    elsewhere); `python -m autograder check` runs it from any folder, paths relative to that folder."""
+    mine = shutil.copytree(TINY.solutions_dir, tmp_path / "mine", ignore=shutil.ignore_patterns("__pycache__"))
+    exercise = TINY.exercises[0]
+    command = [sys.executable, "-m", "autograder", "check", "--course", str(TINY.path), "--exercise", exercise.id,
+               "--submission=.", "--results=results.json", "-q"]
+    completed = subprocess.run(command, cwd=mine, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    tests = json.loads((mine / "results.json").read_text())["tests"]
+    assert [t["number"] for t in tests] == [f"{exercise.id}.{c.id}" for c in exercise.checks]
+    assert all(t["status"] == "passed" for t in tests)
+    assert "score" in completed.stdout and not (mine / ".pytest_cache").exists()
+
+
+def test_only_check_passes_unknown_options_on(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["submit", "--bogus", "x"])
+    assert stopped.value.code == 2 and "unrecognized arguments: --bogus x" in capsys.readouterr().err

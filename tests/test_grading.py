@@ -183,7 +183,7 @@ def test_modules_that_shadow_what_the_grader_imports_are_never_loaded(grade, tmp
 def test_a_stuck_call_is_announced_instead_of_silence(grade, tmp_path):
     """Calls that hang take a limit each: the student is told why the grader waits (at half the limit)."""
     submission = _with_function_body(tmp_path, "while True:\n    pass")
-    seconds = 2
+    seconds = 1
     course = tmp_path / "course.toml"
     course.write_text(TINY.path.read_text().replace(f"probe_seconds = {TINY.limits.probe_seconds:g}",
                                                     f"probe_seconds = {seconds}"))

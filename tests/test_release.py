@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import zipfile
 from pathlib import Path
@@ -211,7 +212,7 @@ def test_submit_refuses_a_syntax_error_or_a_link_and_writes_nothing(release, tmp
 
 def test_release_command_line_offers_students_only_their_verbs(release):
     completed = _run(release, sys.executable, "-m", "autograder", "--help")
-    assert "{submit,verdict}" in completed.stdout
+    assert "{check,submit,verdict}" in completed.stdout
     assert _run(release, sys.executable, "-m", "autograder", "release", "elsewhere").returncode == 2
 
 
@@ -252,9 +253,41 @@ def test_classroom_workflow_grades_the_solutions_every_public_point_one_command_
         assert command.startswith("python -m autograder verdict ")
         completed = _run(copy, sys.executable, *command.split()[1:])
         assert completed.returncode == 0, completed.stdout
-    # A check the stubs fail: its command says why, and exits 1.
+    # A check the stubs fail: its command says why, and exits 1 (no hint: the function is not written yet).
     failed = _run(copy, sys.executable, "-m", "autograder", "verdict", next(iter(public)), "--record", str(stubs_graded))
-    assert failed.returncode == 1 and "Hint:" in failed.stdout
+    assert failed.returncode == 1 and "not written yet" in failed.stdout and "Hint:" not in failed.stdout
+
+
+def test_release_readme_says_where_to_run_the_grader_and_how_to_run_it_from_anywhere(real_release):
+    readme = (real_release / "README.md").read_text()
+    assert "pip install --no-deps -e ." in readme and "python -m autograder check" in readme
+    assert "run every command below from\nthis folder, the one that holds `course.toml`" in readme
+    project = tomllib.loads((real_release / "pyproject.toml").read_text())
+    assert project["project"]["name"] and project["tool"]["pytest"]["ini_options"]["pythonpath"] == ["."]
+
+
+def test_the_installed_release_submits_and_checks_from_its_exercises_folder(release, tmp_path):
+    """Python finds `-m autograder` in the current folder or among installed packages: the README's
+    `pip install --no-deps -e .` makes it found from exercises/ too. Installed here offline, in a
+    fresh environment that sees this one's packages (pip, setuptools, pytest) but not its grader."""
+    copy = shutil.copytree(release, tmp_path / "mine")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (Path(site) / "grader-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    exercises = copy / "exercises"
+    assert "No module named autograder" in _run(exercises, python, "-m", "autograder", "submit").stderr
+    installed = _run(tmp_path, python, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "-e", str(copy))
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+    packed = _run(exercises, python, "-m", "autograder", "submit", "--out", str(tmp_path / "hand-in.zip"))
+    assert packed.returncode == 0, packed.stderr
+    with zipfile.ZipFile(tmp_path / "hand-in.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(TINY.exercise_files)
+    checked = _run(exercises, python, "-m", "autograder", "check", "-q", "--exercise", TINY.exercises[0].id)
+    assert checked.returncode == 1 and "not written yet" in checked.stdout, checked.stdout[-2000:] + checked.stderr
+    assert f"0 / {TINY.exercises[0].max_points:g}" in checked.stdout
 
 
 @pytest.mark.slow
@@ -267,3 +300,15 @@ def test_the_real_release_grades_the_pasted_solutions_every_public_point(real_re
     assert not failed
     assert sum(c["possible"] for c in solved["checks"]) == _public_points(COURSE)
     assert len(solved["checks"]) == sum(1 for e in COURSE.exercises for c in e.checks if not c.hidden)
+
+
+def test_a_course_that_keeps_its_hints_from_students_releases_none(tmp_path):
+    """With [course] show_hints = false, the hints are not in the students' course.toml either."""
+    course_copy = tmp_path / "course"
+    shutil.copytree(TINY.root, course_copy, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (course_copy / "course.toml").read_text().replace('seed = 7\n', 'seed = 7\nshow_hints = false\n', 1)
+    (course_copy / "course.toml").write_text(text)
+    released = write_release(load_course(course_copy / "course.toml"), tmp_path / "release")
+    public = (released / "course.toml").read_text()
+    assert "hint" not in tomllib.loads(public)["exercises"][0]["checks"][TINY.exercises[0].checks[0].id]
+    assert not any(c.hint for e in load_course(released / "course.toml").exercises for c in e.checks)

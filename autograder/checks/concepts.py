@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from autograder.checking import CheckFailed, Observed, field_of
+from autograder.checking import CheckFailed, NotChecked, Observed, field_of
 
 
 def letters(answer: dict, name: str) -> set[str]:
@@ -51,8 +51,8 @@ def _chosen(observed: Observed, number: int) -> set[str]:
     if "answer" not in student:
         raise CheckFailed(f"{name} is not defined in concepts.py")
     chosen = letters(student["answer"], name)
-    if not chosen:
-        raise CheckFailed(f"{name} is still empty: choose every option that is true")
+    if not chosen:  # the stub's answer, untouched: not written yet, so no hint
+        raise NotChecked(f"{name} is still empty: choose every option that is true")
     options = observed.grading.options[number - 1]  # [exercises.grading] options in course.toml
     unknown = sorted(chosen - set(options))
     if unknown:
@@ -82,6 +82,8 @@ def _why(observed: Observed, number: int) -> None:
         raise CheckFailed(f"{name} should be a string of one to three sentences")
     words = len(text.split())
     needed = observed.grading.why_min_words
+    if not words:  # the stub's answer, untouched: not written yet, so no hint
+        raise NotChecked(f"{name} is still empty: explain your answer in at least {needed} words")
     if words < needed:
         raise CheckFailed(f"{name} has {words} word{'' if words == 1 else 's'}: "
                           f"explain your answer in at least {needed}")

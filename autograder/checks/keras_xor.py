@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from autograder.checking import CheckFailed, Observed, field_of, floats, head, values_of
+from autograder.checking import CheckFailed, NotChecked, Observed, field_of, floats, head, values_of
 
 from ._xor import ARRAY, check_xor_table
 
@@ -13,48 +13,75 @@ def check_make_xor_data(observed: Observed):
     check_xor_table(observed, ARRAY)
 
 
-def _built_model(observed: Observed) -> dict:
-    student = observed.student("build_model")
+def _model_fault(student: dict) -> str | None:
+    """Why build_model()'s result is no network to experiment on (not a keras Model, or not built), if so."""
     if not field_of(student, "is_model"):
-        raise CheckFailed(f"build_model() returned a {student.get('type')}, expected a keras Model")
+        return f"build_model() returned a {student.get('type')}, not a keras Model"
+    if not student.get("built"):
+        return ("build_model() returned a model that is not built (it has no weights yet): "
+                "start with keras.Input(shape=(2,))")
+    return None
+
+
+def _model(observed: Observed, *, built: bool = True) -> dict:
+    """build_model()'s facts, for a check that needs a model (`built`: with its weights). The fault is
+    check_build_model_architecture's to report: any other check says it could not run because of it,
+    rather than read a second fault into the same mistake."""
+    student = observed.student("build_model")
+    fault = _model_fault(student)
+    if fault and (built or not student.get("is_model")):
+        raise NotChecked(f"could not run because {fault}")
     return student
+
+
+def _forward(observed: Observed) -> dict:
+    """The grader's experiment on build_model()'s network with its own weights, which needs a built 2-4-1 model."""
+    _model(observed)
+    forward = observed.student("build_model_forward")
+    if "output" not in forward:
+        raise NotChecked(f"could not run because build_model()'s weights have shapes {forward.get('weight_shapes')}, "
+                         "not the 2-4-1 network's, so the grader cannot give it its own weights")
+    return forward
 
 
 def check_build_model_architecture(observed: Observed):
     """build_model() returns a built 2-4-1 network with 17 parameters"""
-    student = _built_model(observed)
+    student = observed.student("build_model")
+    fault = _model_fault(student)
+    if fault:
+        raise CheckFailed(fault)
     reference = observed.reference("build_model")
-    if not student.get("built"):
-        raise CheckFailed("build_model() returned a model that is not built yet (it has no weights): "
-                          "give it its input shape")
-    for key, label in (("input_shape", "input shape"), ("output_shape", "output shape"),
-                       ("weight_shapes", "weight shapes"), ("parameter_count", "parameter count")):
+    for key, label in (("input_shape", "input shape is"), ("output_shape", "output shape is"),
+                       ("weight_shapes", "weight shapes are"), ("parameter_count", "parameter count is")):
         if student.get(key) != reference[key]:
-            raise CheckFailed(f"build_model()'s {label} is {student.get(key)}, expected {reference[key]}")
+            raise CheckFailed(f"build_model()'s {label} {student.get(key)}, expected {reference[key]}")
 
 
 def check_build_model_forward(observed: Observed):
     """build_model()'s hidden layer uses ReLU and its output sigmoid"""
-    _built_model(observed)
-    student = observed.student("build_model_forward")
+    student = _forward(observed)
     reference = observed.reference("build_model_forward")
-    if "output" not in student:
-        raise CheckFailed(f"build_model()'s weights have shapes {student.get('weight_shapes')}, "
-                          f"expected {reference['weight_shapes']}")
     values = values_of(student["output"], "model(x)", ARRAY)
     if not observed.close(values, reference["output"]["values"]):
         raise CheckFailed(f"with the grader's weights, model(x) gave {head(values)}, "
                           f"expected {head(reference['output']['values'])}")
 
 
-def check_build_model_compiled(observed: Observed):
-    """build_model() compiles with binary cross-entropy and the accuracy metric"""
-    student = _built_model(observed)
+def _compiled(observed: Observed) -> dict:
+    student = _model(observed, built=False)
     if not student.get("compiled"):
         raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
-    forward = observed.student("build_model_forward")
+    return student
+
+
+def check_build_model_compiled(observed: Observed):
+    """build_model() compiles with binary cross-entropy and the accuracy metric"""
+    student = _compiled(observed)
+    forward = _forward(observed)
     reference = observed.reference("build_model_forward")["evaluated"]
-    evaluated = field_of(forward, "evaluated")
+    evaluated = forward.get("evaluated")
+    if not isinstance(evaluated, dict):
+        raise CheckFailed("build_model()'s compiled model could not be evaluated on the grader's data")
     loss = field_of(evaluated, "loss")
     if not observed.close([loss], [reference["loss"]]):
         raise CheckFailed(f"with the grader's weights, the compiled loss is {loss:.4f} (loss={student.get('loss')}), "
@@ -70,9 +97,7 @@ def check_build_model_compiled(observed: Observed):
 
 def check_build_model_optimizer(observed: Observed):
     """build_model(learning_rate) uses Adam at that learning rate"""
-    student = _built_model(observed)
-    if not student.get("compiled"):
-        raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
+    _compiled(observed)
     for probe, rate in (("build_model", 0.01), ("build_model_lr", 0.05)):
         facts = observed.student(probe)
         call = observed.call(probe)

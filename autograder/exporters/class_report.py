@@ -24,13 +24,18 @@ def class_report(results: dict[str, RunResult]) -> str:
         low, high = bucket * width, (bucket + 1) * width
         label = f"{low:>3g}–{high:<3g}" if high < possible else f"{low:>3g}–{possible:<3g}"
         lines.append(f"{label} | {'#' * buckets.get(bucket, 0)} {buckets.get(bucket, 0) or ''}".rstrip())
-    lines += ["```", "", "## What the class struggled with", "", "| check | failed by |", "| --- | --- |"]
+    lines.append("```")
+    incomplete = sorted(name for name, result in results.items() if not result.complete)
+    if incomplete:
+        lines += ["", "Not fully graded (the machine ran out of time, not a verdict on the code; graded again "
+                  f"on the next run): {', '.join(incomplete)}"]
+    lines += ["", "## What the class struggled with", "", "| check | failed by |", "| --- | --- |"]
     failures = Counter()
     names = {}
     for result in results.values():
         for check in result.checks:
             names[(check.exercise, check.check)] = check.name
-            if not check.passed:
+            if check.graded and not check.passed:
                 failures[(check.exercise, check.check)] += 1
     for key, name in sorted(names.items(), key=lambda item: (-failures[item[0]], item[0])):
         lines.append(f"| {key[0]}: {name} | {failures[key]} of {len(results)} |")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..results import CheckResult, RunResult
+from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
 
 __all__ = ["feedback_markdown"]
 
@@ -24,6 +24,8 @@ def _printed_block(check: CheckResult) -> list[str]:
 def feedback_markdown(result: RunResult, refused: list[str] = (), ignored: list[str] = ()) -> str:
     lines = [f"# {result.course_title}", "",
              f"**Score: {result.score:g} / {result.possible:g}** (seed {result.seed})", ""]
+    if not result.complete:
+        lines += [f"**{len(result.not_graded)} check(s) {NOT_GRADED_NOTE}.** They are marked … below.", ""]
     if refused or ignored:
         lines += ["## Your files", ""]
         lines += [f"- refused: {reason}" for reason in refused]
@@ -34,8 +36,9 @@ def feedback_markdown(result: RunResult, refused: list[str] = (), ignored: list[
         lines += [f"## {result.exercise_titles[exercise]} — {result.exercise_score(exercise):g} / {possible:g}", "",
                   "| check | points |", "| --- | --- |"]
         for check in result.for_exercise(exercise):
-            mark = "✓" if check.passed else "✗"
-            lines.append(f"| {mark} {check.name} | {check.score:g} / {check.possible:g} |")
+            mark = "✓" if check.passed else "✗" if check.graded else "…"
+            points = f"{check.score:g} / {check.possible:g}" if check.graded else f"not graded / {check.possible:g}"
+            lines.append(f"| {mark} {check.name} | {points} |")
         lines.append("")
         for check in result.for_exercise(exercise):
             if not check.passed:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..course import Gradescope
-from ..results import CheckResult, RunResult
+from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
 
 __all__ = ["gradescope_results"]
 
@@ -16,11 +16,18 @@ def _output(check: CheckResult) -> str:
 def _summary(result: RunResult, settings: Gradescope) -> str:
     """The top-level output, which students always see: it must not give away how hidden checks went."""
     shown = [c for c in result.checks if not c.hidden or settings.hidden_visibility == "visible"]
+    incomplete = "" if result.complete else (f"\nThis run is incomplete: {len(result.not_graded)} check(s) "
+                                             f"{NOT_GRADED_NOTE} (resubmit, or ask for a regrade).")
     if len(shown) == len(result.checks):
-        return f"{result.course_title}: {result.score:g} / {result.possible:g} (seed {result.seed})"
+        return f"{result.course_title}: {result.score:g} / {result.possible:g} (seed {result.seed})" + incomplete
     score, possible = sum(c.score for c in shown), sum(c.possible for c in shown)
     return (f"{result.course_title}: {score:g} / {possible:g} on the checks shown now (seed {result.seed}); "
-            "hidden checks are graded too and shown later")
+            "hidden checks are graded too and shown later" + incomplete)
+
+
+def _status(check: CheckResult) -> dict:
+    """Passed or failed; a check that was not graded is neither, so it gets no status."""
+    return {"status": "passed" if check.passed else "failed"} if check.graded else {}
 
 
 def gradescope_results(result: RunResult, settings: Gradescope = Gradescope()) -> dict:
@@ -34,7 +41,7 @@ def gradescope_results(result: RunResult, settings: Gradescope = Gradescope()) -
         "extra_data": {"seed": result.seed, "isolation": result.isolation, "submission": result.submission},
         "tests": [{"name": check.name, "number": f"{check.exercise}.{check.check}",
                    "score": check.score, "max_score": check.possible,
-                   "status": "passed" if check.passed else "failed",
+                   **_status(check),
                    "output": _output(check), "tags": [check.exercise],
                    "visibility": settings.hidden_visibility if check.hidden else settings.visibility}
                   for check in result.checks],

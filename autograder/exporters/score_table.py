@@ -1,7 +1,7 @@
 """The table printed at the end of `pytest autograder`: points per exercise and the total."""
 from __future__ import annotations
 
-from ..results import RunResult
+from ..results import NOT_GRADED_NOTE, RunResult
 
 __all__ = ["score_table"]
 
@@ -26,6 +26,9 @@ def score_table(result: RunResult) -> list[str]:
             lines.append("-" * len(lines[0]))
         shown = f"{score:>5} / {possible}" if possible else score
         lines.append(f"{title:<{title_width}}  {exercise_id:<{id_width}}  {shown}")
+    if not result.complete:
+        lines.append(f"{len(result.not_graded)} check(s) {NOT_GRADED_NOTE}:")
+        lines += [f"  - {check.exercise}: {check.name}" for check in result.not_graded]
     if result.hidden_elsewhere:
         lines.append(f"Your instructor's grader also runs hidden checks, worth {result.hidden_elsewhere:g} more points.")
     return lines

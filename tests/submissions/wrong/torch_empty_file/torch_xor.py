@@ -1,0 +1,1 @@
+# MISTAKE: the file was emptied: only this comment is left

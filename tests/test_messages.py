@@ -1,0 +1,265 @@
+"""Messages a student reads (issue 12, items 7 to 11): each is proved on hand-made observations
+run through the course's own checks exactly as `pytest autograder` runs them (`grade_check`), and,
+where the engine words it, on the tiny course with a real worker (seconds, no framework).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.checking import Observed, grade_check
+from autograder.course import REPO_ROOT, Course, CourseError, load_course
+from autograder.course_code import check_functions, display_name
+from autograder.exporters.feedback import feedback_markdown
+from autograder.observations import ExerciseRun, ProbeOutcome
+from autograder.results import CheckResult, RunResult
+from autograder.runner import probe_request, run_probes
+
+COURSE = load_course()
+TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+
+
+def recorded(course: Course, exercise_id: str) -> ExerciseRun:
+    """The course's own recording of the reference: a correct student's observations to start from."""
+    data = json.loads((course.recordings_dir / f"{exercise_id}.json").read_text(encoding="utf-8"))
+    return ExerciseRun.from_json(data["run"])
+
+
+def changed(run: ExerciseRun, probe: str, value: dict | None = None, error: dict | None = None) -> ExerciseRun:
+    """A copy of `run` in which one probe observed `value`, or failed with `error`."""
+    student = copy.deepcopy(run)
+    student.outcomes[probe] = (ProbeOutcome(ok=True, value=value) if error is None
+                               else ProbeOutcome(ok=False, error=error))
+    return student
+
+
+def grade(course: Course, exercise_id: str, student: ExerciseRun, show_hints: bool = True) -> dict[str, CheckResult]:
+    """check id -> result for every check of the exercise, the reference being the course's recording."""
+    exercise = course.exercise(exercise_id)
+    reference = recorded(course, exercise_id)
+    results = {}
+    for check_id, function in check_functions(course, exercise).items():
+        observed = Observed(exercise, student, lambda: reference)
+        results[check_id] = grade_check(exercise, exercise.check(check_id), function, display_name(function),
+                                        lambda: observed, **({} if show_hints else {"show_hints": False}))
+    return results
+
+
+def failed(results: dict[str, CheckResult]) -> dict[str, CheckResult]:
+    return {check_id: result for check_id, result in results.items() if not result.passed}
+
+
+# ---- item 7: an answer written as words ----
+
+def _answering(number: int, answer: dict | None = None, why: str | None = None) -> ExerciseRun:
+    run = recorded(COURSE, "concepts")
+    value = copy.deepcopy(run.outcomes["answers"].value)
+    question = value["questions"][f"q{number}"]
+    if answer is not None:
+        question["answer"] = answer
+    if why is not None:
+        question["why"] = why
+    return changed(run, "answers", value)
+
+
+@pytest.mark.parametrize("text, word", [("a and d", "and"), ("A or D", "or"), ("a, d and f", "and")])
+def test_an_answer_written_as_words_names_the_word_that_is_not_an_option_letter(text, word):
+    results = failed(grade(COURSE, "concepts", _answering(3, {"type": "str", "items": [text]})))
+    assert "q3_answer_form" in results
+    message = results["q3_answer_form"].message
+    assert f"could not read {word!r} as an option letter" in message, message
+    assert "does not offer" not in message  # the old reading, letter by letter: "chooses ['n']"
+
+
+@pytest.mark.parametrize("text", ["ABD", "a, b, d", "a b d", "a;b/d"])
+def test_letters_in_one_word_or_separated_are_read_as_letters(text):
+    results = grade(COURSE, "concepts", _answering(3, {"type": "str", "items": [text]}))
+    assert results["q3_answer_form"].passed, results["q3_answer_form"].message
+
+
+# ---- item 8: "1 word" ----
+
+@pytest.mark.parametrize("why, words", [("Deployment.", "1 word:"), ("Deployment wins.", "2 words:")])
+def test_a_short_reason_counts_its_words_in_plain_english(why, words):
+    message = failed(grade(COURSE, "concepts", _answering(2, why=why)))["q2_why"].message
+    assert message.startswith(f"Q2_WHY has {words}"), message
+
+
+# ---- item 9: a Keras model that is not built ----
+
+def _keras_student(build_model: dict, forward: dict) -> ExerciseRun:
+    run = recorded(COURSE, "keras_xor")
+    facts = {**run.outcomes["build_model"].value, **build_model}
+    for key in [k for k, v in build_model.items() if v is None]:
+        del facts[key]
+    return changed(changed(run, "build_model", facts), "build_model_forward", forward)
+
+
+NOT_BUILT = _keras_student({"built": False, "weight_shapes": [], "parameter_count": None, "input_shape": None,
+                            "output_shape": None}, {"call": "build_model()", "weight_shapes": []})
+
+
+def test_an_unbuilt_model_gets_one_clear_message_and_the_checks_it_blocks_say_why_they_could_not_run():
+    results = failed(grade(COURSE, "keras_xor", NOT_BUILT))
+    architecture = results.pop("build_model_architecture")
+    assert architecture.message.startswith("build_model() returned a model that is not built")
+    assert "start with keras.Input(shape=(2,))" in architecture.message
+    assert architecture.hint == COURSE.exercise("keras_xor").check("build_model_architecture").hint
+    assert set(results) == {"build_model_forward", "build_model_compiled"}  # the optimizer needs no weights
+    for check_id, result in results.items():
+        assert result.message.startswith("could not run because build_model() returned a model that is not built"), \
+            (check_id, result.message)
+        assert not result.hint, (check_id, result.hint)  # an activation or loss hint would invent a second fault
+        for leak in ("could not read", "weights have shapes", "compile"):
+            assert leak not in result.message.replace("is not built", ""), (check_id, result.message)
+
+
+def test_a_model_of_other_shapes_fails_its_architecture_and_blocks_the_experiments_with_the_grader_weights():
+    shapes = [[2, 8], [8], [8, 1], [1]]
+    student = _keras_student({"weight_shapes": shapes, "parameter_count": 33},
+                             {"call": "build_model()", "weight_shapes": shapes})
+    results = failed(grade(COURSE, "keras_xor", student))
+    assert "[[2, 8], [8], [8, 1], [1]]" in results.pop("build_model_architecture").message
+    assert set(results) == {"build_model_forward", "build_model_compiled"}
+    for result in results.values():
+        assert result.message.startswith("could not run because build_model()'s weights have shapes [[2, 8]")
+        assert "could not read" not in result.message and not result.hint
+
+
+def test_something_that_is_not_a_model_is_the_architecture_check_fault_only():
+    student = _keras_student({"is_model": False, "type": "NoneType"}, {"call": "build_model()", "weight_shapes": []})
+    results = failed(grade(COURSE, "keras_xor", student))
+    assert results.pop("build_model_architecture").message == "build_model() returned a NoneType, not a keras Model"
+    assert set(results) == {"build_model_forward", "build_model_compiled", "build_model_optimizer"}
+    assert all(r.message.startswith("could not run because build_model() returned a NoneType") and not r.hint
+               for r in results.values())
+
+
+# ---- item 10: no hint for code not written yet; hints an instructor can turn off ----
+
+TODO_ERROR = {"type": "NotImplementedError", "message": "", "todo": True, "todo_text": "TODO: keep a sum.",
+              "where": {"line": 8, "code": "raise NotImplementedError", "function": "running_total"}}
+
+
+def _lists_student(result: list[float] | None = None) -> ExerciseRun:
+    """The tiny course's lists exercise: not written yet, or written and returning `result`."""
+    run = recorded(TINY, "lists")
+    if result is None:
+        return changed(changed(run, "running_total", error=TODO_ERROR), "running_total_empty", error=TODO_ERROR)
+    value = copy.deepcopy(run.outcomes["running_total"].value)
+    value["result"]["values"] = result
+    return changed(run, "running_total", value)
+
+
+def test_a_function_not_written_yet_says_so_and_shows_no_hint():
+    results = failed(grade(TINY, "lists", _lists_student()))
+    assert set(results) == {c.id for c in TINY.exercise("lists").checks}
+    for result in results.values():
+        assert "is not written yet" in result.message and "Your TODO: keep a sum." in result.message
+        assert result.hint == "", result.hint
+
+
+def test_answers_left_as_the_stub_has_them_say_so_and_show_no_hint():
+    student = recorded(COURSE, "concepts")
+    value = copy.deepcopy(student.outcomes["answers"].value)
+    for question in value["questions"].values():
+        question.update(answer={"type": "set", "items": []}, why="")
+    results = failed(grade(COURSE, "concepts", changed(student, "answers", value)))
+    assert set(results) == {c.id for c in COURSE.exercise("concepts").checks}
+    for check_id, result in results.items():
+        assert "is still empty" in result.message and result.hint == "", (check_id, result)
+
+
+def test_code_that_runs_but_is_wrong_keeps_its_hint_unless_the_course_hides_hints():
+    wrong = _lists_student([0.0] * TINY.exercise("lists").params.rows)
+    shown = failed(grade(TINY, "lists", wrong))["running_total_values"]
+    assert shown.hint == TINY.exercise("lists").check("running_total_values").hint != ""
+    hidden = failed(grade(TINY, "lists", wrong, show_hints=False))["running_total_values"]
+    assert hidden.message == shown.message and hidden.hint == ""
+
+
+def test_a_file_that_does_not_load_shows_no_hint():
+    student = ExerciseRun("lists", "", import_error={"type": "SyntaxError", "message": "invalid syntax", "todo": False,
+                                                     "where": {"line": 3, "code": "def f(:", "function": "<module>"}})
+    assert all(r.hint == "" and "syntax error at line 3" in r.message
+               for r in failed(grade(TINY, "lists", student)).values())
+
+
+def _tiny_copy(folder: Path, show_hints: str) -> Path:
+    """A copy of the tiny course whose [course] table sets `show_hints = <show_hints>`."""
+    shutil.copytree(TINY.root, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (folder / "course.toml").read_text()
+    (folder / "course.toml").write_text(text.replace("seed = 7\n", f"seed = 7\nshow_hints = {show_hints}\n", 1))
+    return folder / "course.toml"
+
+
+def test_show_hints_is_a_course_setting_true_by_default(tmp_path):
+    assert TINY.show_hints and COURSE.show_hints
+    assert not load_course(_tiny_copy(tmp_path / "off", "false")).show_hints
+    with pytest.raises(CourseError, match="show_hints = 'no' should be true or false"):
+        load_course(_tiny_copy(tmp_path / "bad", '"no"'))
+
+
+@pytest.mark.parametrize("show_hints", ["true", "false"])
+def test_every_report_follows_show_hints(show_hints, tmp_path):
+    """The pytest report, results.json (Gradescope) and feedback.md, from one real grading run."""
+    course = load_course(_tiny_copy(tmp_path / "course", show_hints))
+    submission = tmp_path / "mine"
+    shutil.copytree(course.solutions_dir, submission)
+    lists = submission / "lists.py"  # running_total written but wrong; words.py is the solution
+    lists.write_text(lists.read_text().replace("def running_total(", "def _right_total(") +
+                     "\n\ndef running_total(values):\n    return [0.0 for _ in values]\n")
+    shutil.copy(course.exercises_dir / "words.py", submission / "words.py")  # words: stub answers, not a TODO error
+    record, results = tmp_path / "record.json", tmp_path / "results.json"
+    completed = subprocess.run([sys.executable, "-m", "pytest", "autograder", f"--course={course.path}",
+                                f"--submission={submission}", f"--record={record}", f"--results={results}"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    run = RunResult.from_json(json.loads(record.read_text())["result"])
+    lost = [c for c in run.checks if not c.passed]
+    assert {c.check for c in lost} >= {"running_total_values", "answer_form"}, completed.stdout[-2000:]
+    tests = json.loads(results.read_text())["tests"]
+    feedback = feedback_markdown(run)
+    if show_hints == "true":
+        hint = course.exercise("lists").check("running_total_values").hint
+        assert f"Hint: {hint}" in completed.stdout and f"Hint: {hint}" in feedback
+        assert any(f"Hint: {hint}" in t["output"] for t in tests)
+    else:
+        assert not any(c.hint for c in run.checks)
+        assert "Hint:" not in completed.stdout + feedback + results.read_text()
+
+
+def test_no_hint_spells_out_code():
+    """A hint points at the idea: no call of a framework function or method, no keyword argument."""
+    code = re.compile(r"\w\.\w+\(|\b\w+=\S|\(\)\.\w")
+    for exercise in COURSE.exercises:
+        for check in exercise.checks:
+            assert not code.search(check.hint), f"{exercise.id}.{check.id}: {check.hint}"
+
+
+# ---- item 11: an empty exercise file ----
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# TODO: everything\n# more notes\n", '"""Only a docstring."""\n'])
+def test_an_empty_file_is_reported_once_as_empty_not_as_each_missing_function(text, tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "lists.py").write_text(text)
+    run = run_probes(probe_request(TINY, "lists", folder, TINY.seed))
+    assert run.import_error and run.import_error["type"] == "EmptyFile" and not run.outcomes
+    messages = {r.message for r in failed(grade(TINY, "lists", run)).values()}
+    assert messages == {"lists.py is empty (it defines nothing): start again from the stub you were given"}
+
+
+def test_a_file_with_code_is_not_empty_and_a_syntax_error_is_still_a_syntax_error(tmp_path):
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "lists.py").write_text("import math\n")
+    assert run_probes(probe_request(TINY, "lists", folder, TINY.seed)).import_error is None
+    (folder / "lists.py").write_text("# a comment\ndef running_total(:\n")
+    assert run_probes(probe_request(TINY, "lists", folder, TINY.seed)).import_error["type"] == "SyntaxError"
