@@ -141,3 +141,13 @@ def test_only_check_passes_unknown_options_on(capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main(["submit", "--bogus", "x"])
     assert stopped.value.code == 2 and "unrecognized arguments: --bogus x" in capsys.readouterr().err
+
+
+def test_the_zip_submit_writes_in_the_repository_is_ignored_by_git():
+    """`python -m autograder submit` in the instructor's repository writes its zip at the top: git must not offer it."""
+    from autograder.submit import submission_name
+    course = load_course()
+    if not (course.root / ".git").exists():
+        pytest.skip("not a git checkout")
+    checked = subprocess.run(["git", "check-ignore", "-q", submission_name(course)], cwd=course.root)
+    assert checked.returncode == 0, f"{submission_name(course)} is not in .gitignore"

@@ -189,3 +189,17 @@ def test_the_process_limit_leaves_room_for_threads_the_user_already_runs(tmp_pat
     assert threads_of_user(1000, tmp_path) == 550
     assert threads_of_user(os.getuid()) >= threading.active_count()
     assert threads_of_user(1000, tmp_path / "missing") is None
+
+
+def test_the_forked_child_imports_nothing_before_exec():
+    """preexec_fn runs in the child of a threaded parent: an import there can deadlock on the import
+    lock another thread held at fork time, so what it runs must not import (Python's subprocess docs)."""
+    import dis
+
+    from autograder import runner
+    from autograder.cgroups import WorkerCgroup
+
+    apply = runner._limit_resources(64, 1000, 10, WorkerCgroup.__new__(WorkerCgroup))
+    for code in (apply.__code__, WorkerCgroup.join.__code__):
+        imports = [i.argval for i in dis.get_instructions(code) if i.opname in ("IMPORT_NAME", "IMPORT_FROM")]
+        assert imports == [], f"{code.co_qualname} imports {imports} in the forked child"
