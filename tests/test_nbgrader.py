@@ -5,8 +5,8 @@ feedback an instructor returns shows no answer key.
 The instructor's source notebook, graded as a submission and by `nbgrader validate`, gets full
 marks: it holds every answer, in solution regions nbgrader clears from the release.
 
-The round trip runs on the tiny course in seconds, which proves the export's mechanics, and on
-the real course (slow: its test cells grade with the frameworks). The lesson words come from the
+The round trip runs on the tiny course, which proves the export's mechanics, and on the real
+course (its test cells grade with the frameworks); nbgrader takes its time, so both are slow. The lesson words come from the
 course's lessons folder, never from the engine.
 """
 from __future__ import annotations
@@ -176,7 +176,9 @@ class Exported:
 
 
 @pytest.fixture(scope="module", params=[
-    pytest.param((TINY_COURSE_FILE, python_api), id="tiny"),
+    # nbgrader itself takes 15 s even on the tiny course: the round trips are slow, the export's own
+    # rules below run fast for both courses.
+    pytest.param((TINY_COURSE_FILE, python_api), id="tiny", marks=pytest.mark.slow),
     pytest.param((DEFAULT_COURSE_FILE, command_line), id="course", marks=pytest.mark.slow)])
 def exported(request, tmp_path_factory) -> Iterator[Exported]:
     course_file, runner = request.param
