@@ -117,18 +117,59 @@ def run_grade(args: argparse.Namespace) -> int:
     if isolation_level(course.limits.isolation) == "basic":
         print("warning: grading with basic isolation (separate processes and limits only); "
               "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
+    if getattr(args, "similarity", False):  # a missing tool is said before grading, not after
+        from .similarity import need
+        need("copydetect")
     options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
     results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
                           options=options)
     print((args.out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
+    if getattr(args, "similarity", False):
+        _similarity(course, args.submissions, args.out, graded=args.out)
+    return 0
+
+
+def _similarity(course: Course, submissions: Path, out: Path, graded: Path | None) -> None:
+    from .similarity import write_similarity
+    rows = write_similarity(course, submissions, out, graded=graded)
+    marked = sum(row.stands_out for row in rows)
+    print(f"{marked} pairs stand out from their class's baseline (pairs to read, not verdicts): "
+          f"{out / 'similarity.html'}")
+
+
+def run_similarity(args: argparse.Namespace) -> int:
+    _similarity(_course(args), args.submissions, args.out, graded=args.graded)
     return 0
 
 
 def run_gradebook(args: argparse.Namespace) -> int:
+    """Rebuild grades.csv (manual points merged in); with --lms, also write the file that LMS imports."""
     from .batch import rebuild_gradebook
-    rebuild_gradebook(args.out, _course(args))
+    course = _course(args)
+    if args.lms is None and (args.roster or args.lms_out or args.match_column or args.assignment
+                             or args.allow_unmatched):
+        raise AutograderError("--roster, --out, --match-column, --assignment and --allow-unmatched go with "
+                              "--lms canvas or --lms moodle")
+    if args.lms is not None and (args.roster is None or args.lms_out is None):
+        raise AutograderError(f"--lms {args.lms} needs --roster ROSTER.csv (the gradebook exported from "
+                              f"{args.lms.capitalize()}) and --out FILE.csv (the file to import)")
+    results = rebuild_gradebook(args.out, course)
     print(f"rebuilt {args.out / 'grades.csv'}")
+    if args.lms is None:
+        return 0
+    from .exporters.lms import DEFAULT_MATCH_COLUMN, export_grades, read_totals, summary_lines
+    totals = read_totals(args.out / "grades.csv")
+    if not totals:
+        raise AutograderError(f"{args.out} holds no graded submission: grade the class into it first")
+    # A run the machine kept from finishing is graded again by `grade`; until then it gets no grade.
+    totals = {name: None if name in results and not results[name].complete else total
+              for name, total in totals.items()}
+    column = args.assignment or f"{course.title} ({course.id})"
+    match_column = args.match_column or DEFAULT_MATCH_COLUMN[args.lms]
+    export = export_grades(args.lms, args.roster, args.lms_out, totals, column, course.max_points, match_column,
+                           args.allow_unmatched)
+    print("\n".join(summary_lines(export, args.lms, args.lms_out, course.max_points, match_column)))
     return 0
 
 
@@ -205,10 +246,36 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
                            help="seed of every experiment, 0 or more (default: [course] seed)")
         grade.add_argument("--workers-at-once", type=whole_number(0), default=None,
                            help="workers of one submission at once, 0 for all (default: [limits] workers_at_once)")
+        if (PACKAGE_DIR / "similarity.py").is_file():
+            grade.add_argument("--similarity", action="store_true",
+                               help="then write OUT/similarity.html and .csv from the graded submissions")
+    alike = verb("similarity", "similarity.py", run_similarity,
+                 "list pairs of submissions more alike than their class's baseline, to read side by side")
+    if alike:
+        alike.add_argument("submissions", type=Path)
+        alike.add_argument("--out", type=Path, required=True, help="folder for similarity.html and similarity.csv")
+        alike.add_argument("--graded", type=Path, default=None,
+                           help="a folder `grade` wrote: free-text answers as grading saw them "
+                                "(default: read from each file's literal constants, without running it)")
     book = verb("gradebook", "batch.py", run_gradebook,
                 "rebuild grades.csv from OUT, merging the manual points of answers.csv")
     if book:
         book.add_argument("out", type=Path)
+        lms = book.add_argument_group("grades for an LMS", "write the file Canvas or Moodle imports, from its "
+                                      "exported roster: python -m autograder gradebook OUT --lms canvas "
+                                      "--roster ROSTER.csv --out FILE.csv")
+        lms.add_argument("--lms", choices=("canvas", "moodle"), default=None)
+        lms.add_argument("--roster", type=Path, default=None,
+                         help="the LMS's export: Canvas's gradebook CSV, or Moodle's grade export (CSV)")
+        lms.add_argument("--out", dest="lms_out", type=Path, default=None, metavar="FILE.csv",
+                         help="the file to import into the LMS")
+        lms.add_argument("--match-column", default=None, metavar="COLUMN",
+                         help="the roster column that holds each submission's name (default: 'SIS Login ID' "
+                              "for Canvas, 'Email address' for Moodle, whose file it also keys)")
+        lms.add_argument("--assignment", default=None, metavar="NAME",
+                         help="the grade column to add or fill (default: '<course title> (<course id>)')")
+        lms.add_argument("--allow-unmatched", action="store_true",
+                         help="write the file even if some submissions match no roster row (they are left out)")
     release = verb("release", "release.py", run_release,
                    "write the student version (no solutions, keys or hidden checks)")
     if release:

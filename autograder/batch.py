@@ -23,11 +23,15 @@ from .course import DEFAULT_COURSE_FILE, COURSE_PARTS, Course, Exercise, load_co
 from .course_code import check_names
 from .exporters.class_report import class_report
 from .exporters.feedback import feedback_markdown
+from .exporters.feedback_html import curve_pairs, feedback_html
 from .exporters.gradebook import read_manual_points, write_answers, write_gradebook
 from .exporters.gradescope import gradescope_results
+from .exporters.report_html import report_html, ungraded_reasons
 from .grading_process import AUTOGRADER_DIR, run_grading
 from .intake import Submission, collect
+from .reference import recorded_reference
 from .results import CheckResult, RunResult
+from .runner import probe_request
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
            "free_text_columns"]
@@ -97,10 +101,14 @@ def grade_submission(submission: Submission, course: Course, seed: int, referenc
 
 
 def export_submission(graded: Graded, submission: Submission, out: Path, course: Course, fingerprint: str) -> dict:
-    """feedback.md, results.json, then record.json, which marks the submission done; returns the record."""
+    """feedback.md, feedback.html, results.json, then record.json, which marks the submission done; returns
+    the record."""
     target = out / submission.name
     result = graded.result
     write_text_atomically(target / "feedback.md", feedback_markdown(result, submission.refused, submission.ignored))
+    pairs = curve_pairs(course, graded.observations, _reference_observations(course, result.seed, out))
+    write_text_atomically(target / "feedback.html",
+                          feedback_html(result, pairs, submission.refused, submission.ignored))
     gradescope = gradescope_results(result, course.gradescope)
     gradescope["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
     write_json_atomically(gradescope, target / "results.json")
@@ -163,7 +171,7 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
 
 def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
                       records: dict[str, dict] | None = None) -> dict[str, RunResult]:
-    """grades.csv, answers.csv and report.md from the records in `out` (manual points merged in)."""
+    """grades.csv, answers.csv, report.md and report.html from the records in `out` (manual points merged in)."""
     if records is None:
         records = {}
         for path in sorted(out.glob("*/record.json")):
@@ -177,7 +185,24 @@ def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
     write_gradebook(out / "grades.csv", results, [e.id for e in course.exercises],
                     read_manual_points(out / "answers.csv"))
     write_text_atomically(out / "report.md", class_report(results))
+    references = _reference_observations(course, next(iter(results.values())).seed, out) if results else {}
+    pairs = {name: curve_pairs(course, records[name].get("observations") or {}, references) for name in results}
+    ungraded = {name: ungraded_reasons(records[name], course) for name in results}
+    write_text_atomically(out / "report.html", report_html(course, results, pairs, ungraded))
     return results
+
+
+def _reference_observations(course: Course, seed: int, out: Path) -> dict[str, dict]:
+    """The reference's recorded observations of each exercise that has curves, for drawing them: the course's
+    recording, or the one this batch made for another seed; never a new run."""
+    observed = {}
+    for exercise in (e for e in course.exercises if e.curves):
+        request = probe_request(course, exercise.id, course.solutions_dir, seed, reference=True)
+        run = (recorded_reference(request, course.recordings_dir)
+               or recorded_reference(request, out / ".reference-cache" / f"seed-{seed}"))
+        if run is not None:
+            observed[exercise.id] = run.to_json()
+    return observed
 
 
 def free_text_columns(course: Course) -> dict[str, tuple[Exercise, str]]:

@@ -4,7 +4,7 @@ Every check of every exercise in course.toml becomes one pytest item, in course
 order. Workers start once deselection (`-k`, `--exercise`) has left the checks
 to run; each check waits only for its own exercise's observations. A check that
 does not pass prints its message and its hint (when the course shows hints); the
-run ends with a score table and writes results.json or a record on request.
+run ends with a score table and writes results.json, a record or a feedback page on request.
 """
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.atomic import write_json_atomically
+from autograder.atomic import write_json_atomically, write_text_atomically
 from autograder.checking import Observed, grade_check
 from autograder.course import DEFAULT_COURSE_FILE, Check, Course, CourseError, Exercise, load_course
 from autograder.course_code import check_functions, display_name
+from autograder.exporters.feedback_html import curve_pairs, feedback_html
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
 from autograder.results import CheckResult, RunResult
@@ -33,6 +34,8 @@ HELP_RECORD = "write the run's results and the submission's observations, as pla
 HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
 HELP_WORKERS = "workers that may run at once, 0 for all (default: [limits] workers_at_once; 1 keeps memory lowest)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
+HELP_FEEDBACK_HTML = ("write the run as a web page to this file, with your curves drawn over the reference's "
+                      "(pictures need matplotlib)")
 
 course_key = pytest.StashKey[Course]()
 session_key = pytest.StashKey[GradingSession]()
@@ -51,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--record", default=None, help=HELP_RECORD)
     group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
     group.addoption("--workers-at-once", type=int, default=None, help=HELP_WORKERS)
+    # Not --html: pytest-html owns that name, and two plugins adding one option stop pytest before it starts.
+    group.addoption("--feedback-html", default=None, metavar="FILE", help=HELP_FEEDBACK_HTML)
 
 
 def _chosen_course(config: pytest.Config) -> Course:
@@ -213,6 +218,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section("score")
     for line in score_table(result):
         terminalreporter.write_line(line)
+    page = config.getoption("--feedback-html", default=None)
+    if page:
+        try:
+            terminalreporter.write_line(f"Feedback page: {_write_feedback_page(config, Path(page)).resolve()}")
+        except OSError as error:
+            terminalreporter.write_line(f"Feedback page not written: {page}: {error.strerror or error}")
+
+
+def _write_feedback_page(config: pytest.Config, path: Path) -> Path:
+    """feedback.html for this run, drawn here (never in a worker) from what the workers observed."""
+    course, grading, result = config.stash[course_key], config.stash[session_key], config.stash[result_key]
+    observed = grading.student_observations()
+    ran = {check.exercise for check in result.checks}
+    references = {e.id: grading.reference(e.id).to_json() for e in course.exercises
+                  if e.curves and e.id in ran and e.id in observed}
+    write_text_atomically(path, feedback_html(result, curve_pairs(course, observed, references)))
+    return path
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

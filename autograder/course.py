@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import CourseError
 
-__all__ = ["Course", "CourseError", "Exercise", "Check", "Limits", "Settings", "Gradescope",
+__all__ = ["Course", "CourseError", "Exercise", "Check", "Curve", "Limits", "Settings", "Gradescope",
            "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE", "COURSE_PARTS"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +110,18 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """[exercises.curves] name = { value = "probe/path", check = "...", x = "..." }: an observed series of
+    numbers (a loss per epoch) that the HTML pages draw, the student's over the reference's."""
+    name: str
+    probe: str
+    path: tuple[str, ...]  # keys inside the probe's value
+    # The check whose loss means this curve went wrong: the class report overlays those submissions' curves.
+    check: str = ""
+    x: str = "epoch"  # what one step of the series is called
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     title: str
@@ -122,6 +134,10 @@ class Exercise:
     answer_key_probes: tuple[str, ...] = ()
     # [exercises.free_text]: column -> "probe/path/in/its/value" of answers an instructor grades by hand.
     free_text: Mapping[str, str] = field(default_factory=dict)
+    # [exercises.curves]: observations drawn as curves in feedback.html and report.html.
+    curves: tuple[Curve, ...] = ()
+    # Whether the exercise's code has room for style, so that two submissions alike stand out (similarity).
+    compare_code: bool = False
 
     @property
     def file(self) -> str:
@@ -247,7 +263,8 @@ class _CheckFields:
     hidden: bool = False
 
 
-_EXERCISE_KEYS = ("id", "title", "checks", "params", "grading", "answer_key_probes", "free_text")
+_EXERCISE_KEYS = ("id", "title", "checks", "params", "grading", "answer_key_probes", "free_text", "compare_code",
+                  "curves")
 _PLAIN = (bool, int, float, str)
 
 
@@ -273,6 +290,42 @@ def _string_table(table: Any, where: str) -> dict[str, str]:
     return dict(table)
 
 
+_CURVE_KEYS = ("value", "check", "x")
+
+
+def _curves(table: Any, where: str, checks: list[Check], grading: Settings) -> tuple[Curve, ...]:
+    """[exercises.curves]: each a "probe/path" string or a table of _CURVE_KEYS, its check one of the
+    exercise's; where the student's curve parts from the reference is judged with the grading rtol/atol."""
+    if not isinstance(table, dict):
+        raise CourseError(f"{where} should be a table")
+    curves = []
+    for name, entry in table.items():
+        entry = {"value": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            raise CourseError(f"{where}: {name} should be \"probe/path\" or a table of "
+                              f"{', '.join(_CURVE_KEYS)}")
+        unknown = sorted(set(entry) - set(_CURVE_KEYS))
+        if unknown:
+            raise CourseError(f"{where}: {name}: unknown key {unknown[0]!r} (known: {', '.join(_CURVE_KEYS)})")
+        if not all(isinstance(value, str) for value in entry.values()):
+            raise CourseError(f"{where}: {name}: every value should be a string")
+        probe, *path = str(entry.get("value", "")).split("/")
+        if not probe or not path or not all(path):
+            raise CourseError(f"{where}: {name}: value = {entry.get('value')!r} should be \"probe/key\" "
+                              "(a probe's name, then the keys to the list of numbers in its value)")
+        check = entry.get("check", "")
+        if check and check not in {c.id for c in checks}:
+            raise CourseError(f"{where}: {name}: check = {check!r} is not a check of this exercise "
+                              f"(it has {', '.join(c.id for c in checks)})")
+        curves.append(Curve(name=name, probe=probe, path=tuple(path), check=check, x=entry.get("x", "epoch")))
+    for tolerance in ("rtol", "atol") if curves else ():
+        value = grading.get(tolerance)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CourseError(f"{where}: curves need {tolerance} in [exercises.grading]: where a student's "
+                              "curve parts from the reference is judged with the grading tolerances")
+    return tuple(curves)
+
+
 def _exercise(table: dict[str, Any], where: str) -> Exercise:
     unknown = set(table) - set(_EXERCISE_KEYS)
     if unknown:
@@ -288,12 +341,18 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
         checks.append(Check(id=check_id, **vars(_typed(_CheckFields, check_table, check_where))))
     if not checks:
         raise CourseError(f"{where}: no [exercises.checks.*] tables")
+    compare_code = table.get("compare_code", False)
+    if not isinstance(compare_code, bool):
+        raise CourseError(f"{where}: compare_code = {compare_code!r} should be true or false")
+    grading = _settings(table.get("grading", {}), f"{where} [exercises.grading]")
     return Exercise(
         id=table["id"], title=str(table.get("title", table["id"])), checks=tuple(checks),
         params=_settings(table.get("params", {}), f"{where} [exercises.params]"),
-        grading=_settings(table.get("grading", {}), f"{where} [exercises.grading]"),
+        grading=grading,
         answer_key_probes=_strings(table.get("answer_key_probes", []), f"{where} answer_key_probes"),
-        free_text=_string_table(table.get("free_text", {}), f"{where} [exercises.free_text]"))
+        free_text=_string_table(table.get("free_text", {}), f"{where} [exercises.free_text]"),
+        compare_code=compare_code,
+        curves=_curves(table.get("curves", {}), f"{where} [exercises.curves]", checks, grading))
 
 
 _TABLES = ("course", "limits", "gradescope", "environment", "setup", "exercises")

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from .errors import AutograderError
 from .submit import MAX_FILE_BYTES  # one limit for what a student may pack and what intake accepts
 
-__all__ = ["IntakeError", "Submission", "collect", "MAX_FILE_BYTES"]
+__all__ = ["IntakeError", "Submission", "collect", "safe_name", "MAX_FILE_BYTES"]
 
 
 class IntakeError(AutograderError):
@@ -47,7 +47,8 @@ class Submission:
         return folder
 
 
-def _safe_name(raw: str) -> str:
+def safe_name(raw: str) -> str:
+    """The name a submission gets from its folder or zip: letters, digits, '.', '_' and '-' only."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "submission"
     return name[:100]
 
@@ -63,7 +64,7 @@ def collect(folder: Path, allowed: tuple[str, ...]) -> list[Submission]:
         is_zip = entry.suffix.lower() == ".zip" and entry.is_file() and not entry.is_symlink()
         if not (is_zip or (entry.is_dir() and not entry.is_symlink())):
             continue
-        name = _safe_name(entry.stem if is_zip else entry.name)
+        name = safe_name(entry.stem if is_zip else entry.name)
         while name in seen:
             name += "_"
         seen.add(name)

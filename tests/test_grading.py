@@ -180,6 +180,7 @@ def test_modules_that_shadow_what_the_grader_imports_are_never_loaded(grade, tmp
     assert graded.results["score"] == TINY.max_points, graded.stdout[-2000:]
 
 
+@pytest.mark.slow  # it waits out real time limits: tests/test_starved.py proves the notice's rules fast
 def test_a_stuck_call_is_announced_instead_of_silence(grade, tmp_path):
     """Calls that hang take a limit each: the student is told why the grader waits (at half the limit)."""
     submission = _with_function_body(tmp_path, "while True:\n    pass")

@@ -1,5 +1,12 @@
-"""Gradescope's results.json: score, max_score and one entry per check, tagged with its exercise."""
+"""Gradescope's results.json: score, max_score and one entry per check, tagged with its exercise.
+
+A failed check whose code printed something is sent as HTML (`output_format`),
+so that what it printed stays a block of its own below the message and hint;
+every other output stays plain text, Gradescope's default for a check.
+"""
 from __future__ import annotations
+
+import html
 
 from ..course import Gradescope
 from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
@@ -7,10 +14,16 @@ from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
 __all__ = ["gradescope_results"]
 
 
-def _output(check: CheckResult) -> str:
+def _output(check: CheckResult) -> dict:
     if check.passed:
-        return "Passed."
-    return check.message + (f"\nHint: {check.hint}" if check.hint else "")
+        return {"output": "Passed."}
+    if not check.printed.strip():
+        return {"output": check.message + (f"\nHint: {check.hint}" if check.hint else "")}
+    parts = [f"<p>{html.escape(check.message, quote=False)}</p>"]
+    if check.hint:
+        parts.append(f"<p>Hint: {html.escape(check.hint, quote=False)}</p>")
+    parts += ["<p>Your code printed:</p>", f"<pre>{html.escape(check.printed.rstrip(), quote=False)}</pre>"]
+    return {"output": "\n".join(parts), "output_format": "html"}
 
 
 def _summary(result: RunResult, settings: Gradescope) -> str:
@@ -42,7 +55,7 @@ def gradescope_results(result: RunResult, settings: Gradescope = Gradescope()) -
         "tests": [{"name": check.name, "number": f"{check.exercise}.{check.check}",
                    "score": check.score, "max_score": check.possible,
                    **_status(check),
-                   "output": _output(check), "tags": [check.exercise],
+                   **_output(check), "tags": [check.exercise],
                    "visibility": settings.hidden_visibility if check.hidden else settings.visibility}
                   for check in result.checks],
     }

@@ -1,0 +1,120 @@
+"""Which pairs of submissions are more alike than the class's own baseline: pairs worth reading.
+
+The report compares, for every pair of submissions, the code of each exercise that
+course.toml marks `compare_code = true` (similarity_code: copydetect's winnowing) and
+each free-text answer of `[exercises.free_text]` (similarity_text: word shingles and
+their Jaccard index). Short exercises are written alike by honest students, so an absolute
+score says little: each list (one exercise's code, or one question) is judged against its
+own baseline, the median of all its pair scores, in units of their spread (a robust
+z-score). A pair "stands out" when it lies far above the rest of its class. That points
+at pairs to read side by side; it proves nothing, and the report says so.
+"""
+from __future__ import annotations
+
+import importlib
+import itertools
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .course import Course
+from .errors import AutograderError
+
+__all__ = ["Group", "Row", "similarity_groups", "rank", "write_similarity", "need",
+           "STANDS_OUT", "MIN_SPREAD", "MIN_COMPARED"]
+
+# A pair stands out this many spreads above its list's median: the usual cut-off of the
+# modified z-score (Iglewicz and Hoaglin), where a normal sample almost never reaches.
+STANDS_OUT = 3.5
+# The spread is never taken below this (scores run from 0 to 1), so that a class whose pairs
+# are all alike does not turn a small difference into a large z-score.
+MIN_SPREAD = 0.05
+# Fewer submissions than this in a list give no baseline: its pairs are listed, never marked.
+MIN_COMPARED = 3
+# The median absolute deviation times this estimates the standard deviation of a normal sample.
+MAD_TO_SD = 1.4826
+
+
+def need(module: str):
+    """Import an instructor-only package, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise AutograderError(f"the similarity report needs {module.split('.')[0]}, an instructor's tool: "
+                              f'pip install -e ".[instructor]"') from None
+
+
+# (spans in the first text, spans in the second) that the two share, for showing the pair.
+Marks = Callable[[str, str], tuple[list[tuple[int, int]], list[tuple[int, int]]]]
+
+
+@dataclass
+class Group:
+    """One list of the report: one exercise's code, or one free-text answer, across the class."""
+    kind: str  # "code" or "text"
+    item: str  # what was compared: an exercise id, or "exercise: column"
+    texts: dict[str, str] = field(default_factory=dict)  # submission -> what was compared
+    scores: dict[tuple[str, str], float] = field(default_factory=dict)  # every pair of `texts`, 0 to 1
+    left_out: dict[str, str] = field(default_factory=dict)  # submission -> why it was not compared
+    marks: Marks | None = None
+
+    def score_all(self, score: Callable[[str, str], float]) -> None:
+        self.scores = {(a, b): score(a, b) for a, b in itertools.combinations(sorted(self.texts), 2)}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One pair of one list, with its list's baseline: a row of similarity.csv."""
+    kind: str
+    item: str
+    first: str
+    second: str
+    score: float
+    baseline: float | None  # the median of the list's pair scores (None: too few to have one)
+    spread: float | None  # the list's robust spread, at least MIN_SPREAD
+    above: float | None  # (score - baseline) / spread
+
+    @property
+    def stands_out(self) -> bool:
+        return self.above is not None and self.above >= STANDS_OUT
+
+
+def _rows(group: Group) -> list[Row]:
+    scores = list(group.scores.values())
+    if len(group.texts) < MIN_COMPARED or not scores:
+        return [Row(group.kind, group.item, a, b, s, None, None, None) for (a, b), s in group.scores.items()]
+    median = statistics.median(scores)
+    spread = max(MAD_TO_SD * statistics.median(abs(s - median) for s in scores), MIN_SPREAD)
+    return [Row(group.kind, group.item, a, b, s, median, spread, (s - median) / spread)
+            for (a, b), s in group.scores.items()]
+
+
+def rank(groups: list[Group]) -> list[Row]:
+    """Every pair of every list, furthest above its baseline first (within a list: most similar first)."""
+    rows = [row for group in groups for row in _rows(group)]
+    return sorted(rows, key=lambda r: (r.above is None, -(r.above or 0.0), -r.score, r.item, r.first, r.second))
+
+
+def similarity_groups(course: Course, submissions: Path, graded: Path | None = None) -> list[Group]:
+    """The lists to compare, scored: code of each exercise with room for style, then each free-text answer.
+
+    `graded`: an OUT folder of `grade`, whose records give the free-text answers grading saw."""
+    from .intake import collect
+    from .similarity_code import code_group
+    from .similarity_text import text_groups
+    everyone = collect(Path(submissions), course.exercise_files)
+    groups = [code_group(course, exercise, everyone) for exercise in course.exercises if exercise.compare_code]
+    for exercise in course.exercises:
+        if exercise.free_text:
+            groups += text_groups(course, exercise, everyone, graded)
+    return groups
+
+
+def write_similarity(course: Course, submissions: Path, out: Path, graded: Path | None = None) -> list[Row]:
+    """OUT/similarity.csv and OUT/similarity.html; returns the rows, furthest above baseline first."""
+    from .similarity_report import write_report
+    groups = similarity_groups(course, submissions, graded)
+    rows = rank(groups)
+    write_report(Path(out), course.title, groups, rows)
+    return rows

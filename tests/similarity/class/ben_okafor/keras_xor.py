@@ -1,0 +1,48 @@
+"""TensorFlow/Keras: the same 2-4-1 XOR network, the high-level way.
+
+Fill in every TODO, then run `pytest autograder` to see your score.
+Both `import keras` and `from tensorflow import keras` are fine.
+"""
+from __future__ import annotations
+
+import numpy as np
+from tensorflow import keras
+from tensorflow.keras import layers
+
+
+def make_xor_data() -> tuple[np.ndarray, np.ndarray]:
+    """Return the XOR table as float32 arrays X (4, 2) and Y (4, 1).
+
+    Rows of X, in order: [0, 0], [0, 1], [1, 0], [1, 1]; Y holds their XOR.
+    """
+    X = np.array([[0., 0.], [0., 1.], [1., 0.], [1., 1.]], dtype=np.float32)
+    Y = np.array([0., 1., 1., 0.], dtype=np.float32).reshape(-1, 1)
+    return X, Y
+
+
+def build_model(learning_rate: float = 0.01) -> keras.Model:
+    """Return a built and compiled Sequential([Dense(4, relu), Dense(1, sigmoid)]) on inputs (2,).
+
+    Compile it with keras.optimizers.Adam(learning_rate=learning_rate),
+    the binary cross-entropy loss and the "accuracy" metric.
+    """
+    model = keras.Sequential()
+    model.add(keras.Input(shape=(2,)))
+    model.add(layers.Dense(4, activation="relu"))
+    model.add(layers.Dense(1, activation="sigmoid"))
+    opt = keras.optimizers.Adam(learning_rate=learning_rate)
+    model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train(model: keras.Model, X: np.ndarray, Y: np.ndarray,
+          epochs: int = 1000) -> keras.callbacks.History:
+    """Fit `model` on the full batch (one step per epoch) for `epochs` epochs,
+    without console output, and return the History that fit gives back."""
+    return model.fit(X, Y, epochs=epochs, verbose=0)
+
+
+def predict(model: keras.Model, X: np.ndarray) -> np.ndarray:
+    """Return 0/1 predictions as a numpy array of shape (N, 1)."""
+    out = model.predict(X, verbose=0)
+    return np.where(out > 0.5, 1.0, 0.0)
