@@ -12,6 +12,8 @@ the wall clock alone judges, as it always did.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 import time
 from dataclasses import dataclass
@@ -38,10 +40,12 @@ Sample = dict[int, tuple[int, int]]
 
 @dataclass(frozen=True)
 class Use:
-    """How a worker spent a window of wall-clock seconds."""
+    """How a worker spent a window of wall-clock seconds. `throttled`: the time a CPU quota held the
+    control groups the worker runs in (some kernels do not count it as waiting for the processor)."""
     seconds: float
     ran: float
     waited: float
+    throttled: float = 0.0
 
     @property
     def verdict(self) -> str:
@@ -49,7 +53,7 @@ class Use:
         share = STARVED_FRACTION * self.seconds
         if self.ran >= share:
             return "working"
-        return "starved" if self.waited >= share else "waiting"
+        return "starved" if max(self.waited, self.throttled) >= share else "waiting"
 
 
 @functools.cache
@@ -95,6 +99,42 @@ def sample(pids: Iterable[int], proc: Path = PROC) -> Sample:
     return taken
 
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _cpu_stat_file(line: str, root: Path) -> Path | None:
+    """The cpu.stat of one /proc/PID/cgroup line's group, if it is a CPU controller's (v1) or the unified one (v2)."""
+    number, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+    if number == "0" and controllers == "":
+        return root / path.lstrip("/") / "cpu.stat"
+    if "cpu" in controllers.split(","):
+        return root / controllers / path.lstrip("/") / "cpu.stat"
+    return None
+
+
+def throttled(pids: Iterable[int], proc: Path = PROC, root: Path = CGROUP_ROOT) -> dict[Path, int]:
+    """cpu.stat file -> nanoseconds its group has been throttled by a CPU quota, for the groups of `pids`."""
+    found: dict[Path, int] = {}
+    for pid in pids:
+        try:
+            lines = (proc / str(pid) / "cgroup").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            stat = _cpu_stat_file(line, root)
+            if stat is None or stat in found:
+                continue
+            try:
+                fields = dict(entry.split() for entry in stat.read_text().splitlines() if len(entry.split()) == 2)
+            except (OSError, ValueError):
+                continue
+            if "throttled_time" in fields:  # v1, nanoseconds
+                found[stat] = int(fields["throttled_time"])
+            elif "throttled_usec" in fields:  # v2, microseconds
+                found[stat] = int(fields["throttled_usec"]) * 1000
+    return found
+
+
 def _between(before: Sample, after: Sample, seconds: float) -> Use:
     """What the threads alive at the end ran and waited since `before` (a thread born since counts from 0)."""
     ran = sum(r - before.get(tid, (0, 0))[0] for tid, (r, _) in after.items())
@@ -110,10 +150,12 @@ class WorkerClock:
         self._proc = proc
         self.started = time.monotonic()
         self._before: Sample = {}
+        self._throttled_before: dict[Path, int] = {}
 
     def start(self) -> None:
         self.started = time.monotonic()
         self._before = sample(self._processes(), self._proc) if _kept_here(self._proc) else {}
+        self._throttled_before = throttled(self._processes(), self._proc)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -122,7 +164,11 @@ class WorkerClock:
         """How the window went so far, or None where the machine keeps no figures."""
         if not _kept_here(self._proc):
             return None
-        return _between(self._before, sample(self._processes(), self._proc), self.elapsed())
+        pids = list(self._processes())
+        use = _between(self._before, sample(pids, self._proc), self.elapsed())
+        now = throttled(pids, self._proc)
+        held = sum(max(ns - self._throttled_before.get(stat, ns), 0) for stat, ns in now.items())
+        return dataclasses.replace(use, throttled=held / 1e9)
 
     def verdict(self) -> str:
         """"working", "starved" or "waiting"; "working" where the machine cannot tell (the wall clock judges)."""

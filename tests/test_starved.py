@@ -203,3 +203,19 @@ def test_a_long_run_of_correct_calls_is_not_announced(tmp_path):
         cwd=TESTS.parent, capture_output=True, text=True, timeout=300)
     assert json.loads((tmp_path / "results.json").read_text())["score"] == TINY.exercise(FUNCTION).max_points
     assert "still grading" not in completed.stdout
+
+
+def test_time_held_by_a_cpu_quota_counts_as_starved(tmp_path):
+    """Some kernels do not count a throttled thread's time as waiting: the quota's own counter says it."""
+    from autograder.worker_clock import Use, throttled
+    proc, root = tmp_path / "proc", tmp_path / "cgroup"
+    (proc / "41").mkdir(parents=True)
+    (proc / "41" / "cgroup").write_text("4:memory:/grader\n1:cpu:/grader/quota\n0::/unified\n")
+    (root / "cpu" / "grader" / "quota").mkdir(parents=True)
+    (root / "cpu" / "grader" / "quota" / "cpu.stat").write_text("nr_periods 10\nnr_throttled 9\nthrottled_time 900000000\n")
+    (root / "unified").mkdir()
+    (root / "unified" / "cpu.stat").write_text("usage_usec 5\nthrottled_usec 250000\n")
+    assert sorted(throttled([41, 99], proc, root).values()) == [250_000_000, 900_000_000]
+    assert Use(seconds=1.0, ran=0.01, waited=0.0, throttled=0.9).verdict == "starved"
+    assert Use(seconds=1.0, ran=0.01, waited=0.0, throttled=0.0).verdict == "waiting"
+    assert Use(seconds=1.0, ran=0.5, waited=0.0, throttled=0.9).verdict == "working"
