@@ -10,6 +10,7 @@ reference-only sections: there the recorded digest of that code stands in for it
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -32,9 +33,39 @@ def public_probe_source(source: str) -> str:
 
 
 def probe_sources(request: ProbeRequest) -> list[str]:
-    """The code an exercise's probes run: its probe module, then the shared helpers (`_*.py`) beside it."""
-    helpers = sorted(request.probes_dir.glob("_*.py"))
-    return [path.read_text(encoding="utf-8") for path in [request.probe_file, *helpers]]
+    """The code an exercise's probes run: its probe module, then the sibling modules it imports
+    (`from ._helper import ...`), transitively, by name. Only those: a helper another exercise adds
+    or edits leaves this exercise's recording valid."""
+    return [path.read_text(encoding="utf-8") for path in [request.probe_file, *imported_siblings(request.probe_file)]]
+
+
+def imported_siblings(module: Path) -> list[Path]:
+    """The modules beside `module` that it imports relatively, and those they import, sorted by name."""
+    found: set[Path] = set()
+    waiting = [module]
+    while waiting:
+        for name in _relative_imports(waiting.pop()):
+            path = module.parent / f"{name}.py"
+            if path.is_file() and path != module and path not in found:
+                found.add(path)
+                waiting.append(path)
+    return sorted(found)
+
+
+def _relative_imports(path: Path) -> set[str]:
+    """Top-level names of `from .name import ...` and `from . import name` in a file (unreadable: none)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+    return names
 
 
 def solution_digest(request: ProbeRequest) -> str | None:

@@ -111,11 +111,17 @@ def test_a_changed_probe_module_makes_its_recording_stale(tiny):
     assert _current(tiny) == {e.id: e.id != changed.id for e in tiny.exercises}
 
 
-def test_a_changed_probe_helper_makes_every_recording_stale(tiny):
-    """Any probe module may import a shared `_*.py` helper, so every fingerprint holds them all."""
+def test_a_changed_probe_helper_makes_stale_only_the_exercises_that_import_it(tiny):
+    """A fingerprint holds the helpers its probe module imports, so editing one makes exactly
+    their recordings stale, and a helper another exercise adds makes none stale."""
     helper = next(tiny.probes_dir.glob("_*.py"))
+    users = {e.id for e in tiny.exercises
+             if f"from .{helper.stem} import" in (tiny.probes_dir / e.file).read_text()}
+    assert users and users != {e.id for e in tiny.exercises}, "the tiny course should hold a user and a non-user"
+    (tiny.probes_dir / "_added_by_another_exercise.py").write_text("VALUE = 1\n")
+    assert all(_current(tiny).values())
     helper.write_text(helper.read_text() + "\n# edited\n")
-    assert not any(_current(tiny).values())
+    assert _current(tiny) == {e.id: e.id not in users for e in tiny.exercises}
 
 
 def test_another_seed_is_not_the_recorded_one():
