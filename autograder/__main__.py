@@ -81,6 +81,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
     from .reference import record_reference
     from .runner import probe_request
     course = _course(args)
+    if args.exercise:
+        course = course.only(args.exercise)
     solutions = (args.solutions or course.solutions_dir).resolve()
     for exercise in course.exercises:
         request = probe_request(course, exercise.id, solutions, course.seed, reference=True)
@@ -230,6 +232,8 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     record = verb("snapshot", "reference.py", run_snapshot, "record the reference observations for the course seed")
     if record:
         record.add_argument("--solutions", type=Path, default=None, help="default: the course's solutions/")
+        record.add_argument("--exercise", action="append", default=None,
+                            help="record only this exercise (repeat for several; default: every exercise)")
     stubs = verb("stubs", "stubs.py", run_stubs, "write exercises/ from the solution regions of solutions/")
     if stubs:
         stubs.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import CourseError
 
-__all__ = ["Course", "CourseError", "Exercise", "Check", "Curve", "Limits", "Settings", "Gradescope",
+__all__ = ["Assignment", "Course", "CourseError", "Exercise", "Check", "Curve", "Limits", "Settings", "Gradescope",
            "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE", "COURSE_PARTS"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -156,6 +156,15 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class Assignment:
+    """[[assignments]]: exercises handed out, released and graded together (one release folder,
+    one nbgrader assignment, one Gradescope zip, one submission zip)."""
+    id: str
+    title: str
+    exercise_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Course:
     id: str
     title: str
@@ -172,6 +181,13 @@ class Course:
     pip_options: tuple[str, ...] = ()
     # [course] show_hints: whether a lost point shows its check's hint to students (false: message only).
     show_hints: bool = True
+    # [[assignments]]; a course file without them is one assignment named after the course.
+    assignments: tuple[Assignment, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.assignments:
+            object.__setattr__(self, "assignments",
+                               (Assignment(self.id, self.title, tuple(e.id for e in self.exercises)),))
 
     @property
     def root(self) -> Path:
@@ -221,11 +237,38 @@ class Course:
                           f"(it has {', '.join(e.id for e in self.exercises)})")
 
     def only(self, exercise_ids: Iterable[str]) -> "Course":
-        """The same course with only these exercises (in course order); CourseError for an unknown id."""
+        """The same course with only these exercises (in course order); CourseError for an unknown id.
+        Assignments keep the chosen exercises they hold; those left with none are dropped."""
         wanted = list(exercise_ids)
         for exercise_id in wanted:
             self.exercise(exercise_id)
-        return dataclasses.replace(self, exercises=tuple(e for e in self.exercises if e.id in wanted))
+        kept = tuple(dataclasses.replace(a, exercise_ids=tuple(e for e in a.exercise_ids if e in wanted))
+                     for a in self.assignments)
+        return dataclasses.replace(self, exercises=tuple(e for e in self.exercises if e.id in wanted),
+                                   assignments=tuple(a for a in kept if a.exercise_ids))
+
+    @property
+    def assignment_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.assignments)
+
+    def assignment(self, assignment_id: str) -> "Course":
+        """The course cut to one assignment: its id and title become the course's, so every name
+        made from them (release, nbgrader assignment, zips) is the assignment's."""
+        for assignment in self.assignments:
+            if assignment.id == assignment_id:
+                return dataclasses.replace(self.only(assignment.exercise_ids), id=assignment.id,
+                                           title=assignment.title, assignments=(assignment,))
+        raise CourseError(f"{self.path}: no assignment {assignment_id!r} "
+                          f"(it has {', '.join(self.assignment_ids)})")
+
+    def one_assignment(self, assignment_id: str | None) -> "Course":
+        """The assignment asked for; with none asked, the only one, or a CourseError naming the choices."""
+        if assignment_id is not None:
+            return self.assignment(assignment_id)
+        if len(self.assignments) == 1:
+            return self.assignment(self.assignments[0].id)
+        raise CourseError(f"{self.path} holds {len(self.assignments)} assignments: choose one with --assignment "
+                          f"({' or '.join(self.assignment_ids)})")
 
 
 def _typed(cls: type, table: Any, where: str) -> Any:
@@ -355,7 +398,41 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
         curves=_curves(table.get("curves", {}), f"{where} [exercises.curves]", checks, grading))
 
 
-_TABLES = ("course", "limits", "gradescope", "environment", "setup", "exercises")
+_TABLES = ("course", "limits", "gradescope", "environment", "setup", "exercises", "assignments")
+
+
+def _assignments(tables: Any, exercises: tuple[Exercise, ...], where: str) -> tuple[Assignment, ...]:
+    """[[assignments]] id, title, exercises: every exercise in exactly one, ids unique and not an exercise's."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise CourseError(f"{where}: assignments should be [[assignments]] tables")
+    known_exercises = [e.id for e in exercises]
+    assignments, placed = [], {}
+    for table in tables:
+        unknown = sorted(set(table) - {"id", "title", "exercises"})
+        if unknown:
+            raise CourseError(f"{where} [[assignments]]: unknown key {unknown[0]!r} (known: exercises, id, title)")
+        assignment_id = table.get("id")
+        if not isinstance(assignment_id, str) or not assignment_id.isidentifier():
+            raise CourseError(f"{where}: every [[assignments]] needs an id that is a Python identifier")
+        members = _strings(table.get("exercises"), f"{where} [[assignments]] id={assignment_id!r}: exercises")
+        if not members:
+            raise CourseError(f"{where} [[assignments]] id={assignment_id!r}: exercises is empty")
+        for exercise_id in members:
+            if exercise_id not in known_exercises:
+                raise CourseError(f"{where} [[assignments]] id={assignment_id!r}: no exercise {exercise_id!r}")
+            if exercise_id in placed:
+                raise CourseError(f"{where}: exercise {exercise_id!r} is in two assignments "
+                                  f"({placed[exercise_id]} and {assignment_id})")
+            placed[exercise_id] = assignment_id
+        assignments.append(Assignment(assignment_id, str(table.get("title", assignment_id)),
+                                      tuple(e for e in known_exercises if e in members)))
+    ids = [a.id for a in assignments]
+    if len(set(ids)) != len(ids):
+        raise CourseError(f"{where}: assignment ids must be unique, got {ids}")
+    if assignments and set(placed) != set(known_exercises):
+        left = [e for e in known_exercises if e not in placed]
+        raise CourseError(f"{where}: exercise {left[0]!r} is in no [[assignments]]: add it to one")
+    return tuple(assignments)
 
 
 def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
@@ -407,4 +484,5 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         environment=_string_table(data.get("environment", {}), f"{path} [environment]"),
         pip_options=_strings(setup.get("pip_options", []), f"{path} [setup] pip_options"),
         show_hints=show_hints,
+        assignments=_assignments(data.get("assignments", []), exercises, str(path)),
     )

@@ -1,6 +1,6 @@
 """Record what the probes observe of the corpus, for tests/test_corpus.py to replay.
 
-    .venv/bin/python tests/record_corpus.py [--jobs 2]
+    .venv/bin/python tests/record_corpus.py [--jobs 2] [--exercise ID ...]
 
 Only what is missing or stale is recorded (tests/corpus_recordings.py says what a
 recording's fingerprint covers), `--jobs` workers at a time, and each run is saved
@@ -10,6 +10,7 @@ Recordings that no case replays any more are removed.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 import tempfile
 import time
@@ -69,9 +70,21 @@ def _prune(wanted: dict[Path, set[tuple[str, int]]]) -> dict[Path, dict]:
     return stores
 
 
+def _save(path: Path, key: tuple[str, int], run: dict) -> None:
+    """Add one run to its file, re-read under a lock: two recordings at once (of different
+    exercises) both write reference.json, and neither may drop the other's runs."""
+    with open(RECORDINGS / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runs = read_recording(path)
+        runs[key] = run
+        write_recording(path, _label(path), runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="workers at once (default: 2)")
+    parser.add_argument("--exercise", action="append", default=None,
+                        help="record only this exercise's runs (repeat for several; default: all)")
     args = parser.parse_args(argv)
     course = load_course()
     for exercise in course.exercises:
@@ -84,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     for entry in entries:
         wanted[recording_path(entry.case)].add((entry.exercise, entry.seed))
     stores = _prune(wanted)
-    stale = [e for e in entries if (stored := stores[recording_path(e.case)].get((e.exercise, e.seed))) is None
+    chosen = [e for e in entries if not args.exercise or e.exercise in args.exercise]
+    stale = [e for e in chosen if (stored := stores[recording_path(e.case)].get((e.exercise, e.seed))) is None
              or stored["fingerprint"] != entry_fingerprint(course, e)]
     print(f"{len(entries)} runs in the corpus; {len(stale)} missing or stale, recording them {args.jobs} at a time",
           flush=True)
@@ -99,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 failures += 1
                 print(f"[{done}/{len(stale)}] {entry.name}: FAILED: {error}", flush=True)
                 continue
-            path = recording_path(entry.case)
-            stores[path][(entry.exercise, entry.seed)] = run
-            write_recording(path, _label(path), stores[path])
+            _save(recording_path(entry.case), (entry.exercise, entry.seed), run)
             print(f"[{done}/{len(stale)}] {entry.name} ({time.monotonic() - start:.0f} s)", flush=True)
     print(f"done in {time.monotonic() - start:.0f} s" + (f"; {failures} failed" if failures else ""), flush=True)
     return 1 if failures else 0
