@@ -42,6 +42,16 @@ def _course(args: argparse.Namespace) -> Course:
     return load_course(args.course)
 
 
+def _assignment(args: argparse.Namespace) -> Course:
+    """The course cut to --assignment, which may be left out when the course has only one."""
+    return load_course(args.course).one_assignment(args.assignment)
+
+
+def _add_assignment_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--assignment", default=None, metavar="ID",
+                        help=f"the assignment of course.toml to {what} (needed when it has several)")
+
+
 # ---- the students' verbs ----
 
 def run_check(args: argparse.Namespace) -> int:
@@ -57,7 +67,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_submit(args: argparse.Namespace) -> int:
-    course = _course(args)
+    course = _assignment(args)
     exercises = args.exercises or course.exercises_dir
     out = args.out or course.root / submission_name(course)
     for line in quick_check(course, exercises):
@@ -115,7 +125,7 @@ def run_new(args: argparse.Namespace) -> int:
 def run_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class
     from .sandbox import isolation_level
-    course = _course(args)
+    course = _assignment(args)
     if isolation_level(course.limits.isolation) == "basic":
         print("warning: grading with basic isolation (separate processes and limits only); "
               "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
@@ -124,7 +134,7 @@ def run_grade(args: argparse.Namespace) -> int:
         need("copydetect")
     options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
     results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
-                          options=options)
+                          options=options, assignment=course.id)
     print((args.out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
     if getattr(args, "similarity", False):
@@ -147,16 +157,18 @@ def run_similarity(args: argparse.Namespace) -> int:
 
 def run_gradebook(args: argparse.Namespace) -> int:
     """Rebuild grades.csv (manual points merged in); with --lms, also write the file that LMS imports."""
-    from .batch import rebuild_gradebook
+    from .batch import graded_assignment, read_records, rebuild_gradebook
     course = _course(args)
-    if args.lms is None and (args.roster or args.lms_out or args.match_column or args.assignment
+    if args.lms is None and (args.roster or args.lms_out or args.match_column or args.column
                              or args.allow_unmatched):
-        raise AutograderError("--roster, --out, --match-column, --assignment and --allow-unmatched go with "
+        raise AutograderError("--roster, --out, --match-column, --column and --allow-unmatched go with "
                               "--lms canvas or --lms moodle")
     if args.lms is not None and (args.roster is None or args.lms_out is None):
         raise AutograderError(f"--lms {args.lms} needs --roster ROSTER.csv (the gradebook exported from "
                               f"{args.lms.capitalize()}) and --out FILE.csv (the file to import)")
-    results = rebuild_gradebook(args.out, course)
+    records = read_records(args.out)
+    course = graded_assignment(course, records)  # the one assignment `grade` graded into OUT
+    results = rebuild_gradebook(args.out, course, records=records)
     print(f"rebuilt {args.out / 'grades.csv'}")
     if args.lms is None:
         return 0
@@ -167,7 +179,7 @@ def run_gradebook(args: argparse.Namespace) -> int:
     # A run the machine kept from finishing is graded again by `grade`; until then it gets no grade.
     totals = {name: None if name in results and not results[name].complete else total
               for name, total in totals.items()}
-    column = args.assignment or f"{course.title} ({course.id})"
+    column = args.column or f"{course.title} ({course.id})"
     match_column = args.match_column or DEFAULT_MATCH_COLUMN[args.lms]
     export = export_grades(args.lms, args.roster, args.lms_out, totals, column, course.max_points, match_column,
                            args.allow_unmatched)
@@ -177,21 +189,23 @@ def run_gradebook(args: argparse.Namespace) -> int:
 
 def run_release(args: argparse.Namespace) -> int:
     from .release import write_release
-    write_release(_course(args), args.out)
+    write_release(_assignment(args), args.out)
     print(f"student release written to {args.out}")
     return 0
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
     from .nbgrader_course import write_nbgrader_course
-    write_nbgrader_course(_course(args), args.course_dir, force=args.force)
+    course = _course(args)
+    write_nbgrader_course(course, args.course_dir, force=args.force,
+                          assignments=[course.assignment(args.assignment).id] if args.assignment else None)
     print(f"nbgrader course written to {args.course_dir}")
     return 0
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
     from .gradescope_package import build_gradescope_zip
-    build_gradescope_zip(_course(args), args.out)
+    build_gradescope_zip(_assignment(args), args.out)
     print(f"Gradescope autograder written to {args.out}")
     return 0
 
@@ -211,7 +225,9 @@ def _student_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     hand_in = verbs.add_parser("submit", parents=[shared],
                                help="check the exercise files, then zip exactly them for upload")
     hand_in.add_argument("--exercises", type=Path, default=None, help="default: the course's exercises/")
-    hand_in.add_argument("--out", type=Path, default=None, help="the zip to write (default: named after the course)")
+    hand_in.add_argument("--out", type=Path, default=None,
+                         help="the zip to write (default: named after the assignment)")
+    _add_assignment_option(hand_in, "pack")
     hand_in.set_defaults(func=run_submit)
     ask = verbs.add_parser("verdict", parents=[shared],
                            help="exit 0 if EXERCISE.CHECK passed in the recorded run (GitHub Classroom)")
@@ -244,6 +260,7 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     if grade:
         grade.add_argument("submissions", type=Path)
         grade.add_argument("--out", type=Path, required=True)
+        _add_assignment_option(grade, "grade")
         grade.add_argument("--jobs", type=whole_number(1), default=None,
                            help="submissions graded at once, 1 or more (default: one per core)")
         grade.add_argument("--seed", type=whole_number(0), default=None,
@@ -276,22 +293,26 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         lms.add_argument("--match-column", default=None, metavar="COLUMN",
                          help="the roster column that holds each submission's name (default: 'SIS Login ID' "
                               "for Canvas, 'Email address' for Moodle, whose file it also keys)")
-        lms.add_argument("--assignment", default=None, metavar="NAME",
-                         help="the grade column to add or fill (default: '<course title> (<course id>)')")
+        lms.add_argument("--column", default=None, metavar="NAME",
+                         help="the grade column to add or fill (default: '<assignment title> (<assignment id>)')")
         lms.add_argument("--allow-unmatched", action="store_true",
                          help="write the file even if some submissions match no roster row (they are left out)")
     release = verb("release", "release.py", run_release,
                    "write the student version (no solutions, keys or hidden checks)")
     if release:
         release.add_argument("out", type=Path)
+        _add_assignment_option(release, "release")
     notebooks = verb("nbgrader", "nbgrader_course.py", run_nbgrader,
                      "write an nbgrader course (config and source notebook)")
     if notebooks:
         notebooks.add_argument("course_dir", type=Path)
+        notebooks.add_argument("--assignment", default=None, metavar="ID",
+                               help="write only this assignment (default: one nbgrader assignment for each)")
         notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
     gradescope = verb("gradescope", "gradescope_package.py", run_gradescope, "build a Gradescope autograder zip")
     if gradescope:
         gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
+        _add_assignment_option(gradescope, "build the autograder of")
 
 
 def build_parser() -> argparse.ArgumentParser:

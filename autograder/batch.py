@@ -21,6 +21,7 @@ from pathlib import Path
 from .atomic import write_json_atomically, write_text_atomically
 from .course import DEFAULT_COURSE_FILE, COURSE_PARTS, Course, Exercise, load_course
 from .course_code import check_names
+from .errors import GraderError
 from .exporters.class_report import class_report
 from .exporters.feedback import feedback_markdown
 from .exporters.feedback_html import curve_pairs, feedback_html
@@ -47,7 +48,7 @@ class Graded:
 
 def _grading_context(course: Course, seed: int) -> bytes:
     """What else a grade depends on: the course file, the seed, the grader's code and the course's own code."""
-    digest = hashlib.sha256(course.path.read_bytes() + str(seed).encode())
+    digest = hashlib.sha256(course.path.read_bytes() + str(seed).encode() + course.id.encode())
     folders = {AUTOGRADER_DIR, course.solutions_dir, *(course.parts_dir / part for part in COURSE_PARTS)}
     files = {path.resolve() for folder in folders if folder.is_dir() for path in folder.rglob("*")
              if path.is_file() and "__pycache__" not in path.parts}
@@ -88,7 +89,8 @@ def grade_submission(submission: Submission, course: Course, seed: int, referenc
         folder = submission.write_to(Path(scratch) / "submission")
         record_file = Path(scratch) / "record.json"
         try:
-            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course.path), *cache, *options,
+            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course.path),
+                        "--assignment", course.one_assignment(None).id, *cache, *options,
                         timeout=course.limits.check_seconds * 2)
             graded = json.loads(record_file.read_text(encoding="utf-8"))
             result = RunResult.from_json(graded["result"])
@@ -135,11 +137,13 @@ def _progress(total: int):
 
 
 def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int | None = None,
-                course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = ()) -> dict[str, RunResult]:
-    """Grade every submission in `submissions` into `out`; return the results by submission name.
+                course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = (),
+                assignment: str | None = None) -> dict[str, RunResult]:
+    """Grade every submission of one assignment in `submissions` into `out`; return the results by
+    submission name. `assignment` may be left out when the course has only one.
 
     `options` go to every `pytest autograder` run (for example `--workers-at-once 1`)."""
-    course = load_course(course_file)
+    course = load_course(course_file).one_assignment(assignment)
     seed = course.seed if seed is None else seed
     everyone = collect(submissions, course.exercise_files)
     out.mkdir(parents=True, exist_ok=True)
@@ -171,11 +175,11 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
 
 def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
                       records: dict[str, dict] | None = None) -> dict[str, RunResult]:
-    """grades.csv, answers.csv, report.md and report.html from the records in `out` (manual points merged in)."""
+    """grades.csv, answers.csv, report.md and report.html from the records in `out` (manual points merged in),
+    for the assignment they were graded in."""
     if records is None:
-        records = {}
-        for path in sorted(out.glob("*/record.json")):
-            records[path.parent.name] = json.loads(path.read_text(encoding="utf-8"))
+        records = read_records(out)
+    course = graded_assignment(course, records)
     names = sorted(names if names is not None else records)
     results = {name: RunResult.from_json(records[name]["result"]) for name in names if name in records}
     columns = free_text_columns(course)
@@ -190,6 +194,25 @@ def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
     ungraded = {name: ungraded_reasons(records[name], course) for name in results}
     write_text_atomically(out / "report.html", report_html(course, results, pairs, ungraded))
     return results
+
+
+def read_records(out: Path) -> dict[str, dict]:
+    """Each graded submission's record in `out`, by submission name."""
+    return {path.parent.name: json.loads(path.read_text(encoding="utf-8"))
+            for path in sorted(out.glob("*/record.json"))}
+
+
+def graded_assignment(course: Course, records: dict[str, dict]) -> Course:
+    """The assignment the records were graded in (each record names it), or the course's only one."""
+    graded = set()
+    for record in records.values():
+        result = record["result"]
+        exercises = set(result.get("exercise_possible", {}))
+        graded.update(result.get("assignments") or
+                      (a.id for a in course.assignments if exercises & set(a.exercise_ids)))
+    if len(graded) > 1:
+        raise GraderError(f"the records mix assignments ({', '.join(sorted(graded))}): grade each into its own folder")
+    return course.one_assignment(graded.pop() if graded else None)
 
 
 def _reference_observations(course: Course, seed: int, out: Path) -> dict[str, dict]:

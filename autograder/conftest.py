@@ -32,12 +32,15 @@ HELP_RESULTS = "write the run as a Gradescope results.json to this file"
 HELP_COURSE = "course file (default: course.toml at the repository root)"
 HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
 HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
+HELP_ASSIGNMENT = ("grade only this assignment of course.toml (default: every assignment whose files are in the "
+                   "submission)")
 HELP_WORKERS = "workers that may run at once, 0 for all (default: [limits] workers_at_once; 1 keeps memory lowest)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
 HELP_FEEDBACK_HTML = ("write the run as a web page to this file, with your curves drawn over the reference's "
                       "(pictures need matplotlib)")
 
 course_key = pytest.StashKey[Course]()
+skipped_key = pytest.StashKey[list[str]]()
 session_key = pytest.StashKey[GradingSession]()
 result_key = pytest.StashKey[RunResult]()
 PLUGIN_FILE = Path(__file__).resolve()
@@ -53,14 +56,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
     group.addoption("--record", default=None, help=HELP_RECORD)
     group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
+    group.addoption("--assignment", default=None, help=HELP_ASSIGNMENT)
     group.addoption("--workers-at-once", type=int, default=None, help=HELP_WORKERS)
     # Not --html: pytest-html owns that name, and two plugins adding one option stop pytest before it starts.
     group.addoption("--feedback-html", default=None, metavar="FILE", help=HELP_FEEDBACK_HTML)
 
 
 def _chosen_course(config: pytest.Config) -> Course:
-    """The course file, cut to --exercise and with --workers-at-once applied; every check's code found."""
+    """The course file, cut to --assignment and --exercise, with --workers-at-once applied."""
     course = load_course(config.getoption("--course"))
+    assignment = config.getoption("--assignment")
+    if assignment:
+        course = course.assignment(assignment)
     chosen = config.getoption("--exercise")
     if chosen:
         course = course.only(chosen)
@@ -69,8 +76,6 @@ def _chosen_course(config: pytest.Config) -> Course:
         if workers < 0:
             raise CourseError(f"--workers-at-once {workers}: give 0 (all at once) or more")
         course = dataclasses.replace(course, limits=dataclasses.replace(course.limits, workers_at_once=workers))
-    for exercise in course.exercises:
-        check_functions(course, exercise)
     return course
 
 
@@ -87,6 +92,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if not submission.is_dir():
         raise pytest.UsageError(f"--submission {submission}: no such folder")
     _refuse_the_submissions_own_plugins(config, submission)
+    course, config.stash[skipped_key] = _assignments_handed_in(course, submission)
+    try:
+        for exercise in course.exercises:
+            check_functions(course, exercise)
+    except CourseError as error:
+        raise pytest.UsageError(str(error)) from None
     config.option.reportchars = ""  # the score table and each check's message say it all
     seed = config.getoption("--seed")
     seed = course.seed if seed is None else seed
@@ -101,6 +112,20 @@ def pytest_configure(config: pytest.Config) -> None:
                                                Path(cache).resolve() if cache else None)
     config.stash[result_key] = RunResult.for_course(course, str(submission), seed,
                                                     isolation_level(course.limits.isolation))
+
+
+def _assignments_handed_in(course: Course, submission: Path) -> tuple[Course, list[str]]:
+    """The assignments with a file in the submission folder, and a line for each one left out.
+    Where none has a file, every one is graded, so that each check can say which file is missing.
+    One assignment left is graded as itself: its title is the run's."""
+    present = [a for a in course.assignments if any((submission / f"{e}.py").exists() for e in a.exercise_ids)]
+    skipped = [a for a in course.assignments if a not in present] if present else []
+    if skipped:
+        course = course.only([e for a in present for e in a.exercise_ids])
+    if len(course.assignments) == 1:
+        course = course.assignment(course.assignments[0].id)
+    return course, [f"skipped assignment {a.id}: none of its files ({', '.join(f'{e}.py' for e in a.exercise_ids)}) "
+                    f"is in {submission}" for a in skipped]
 
 
 def _refuse_the_submissions_own_plugins(config: pytest.Config, submission: Path) -> None:
@@ -121,7 +146,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
                  "basic (separate process and limits; install bubblewrap on Linux for a sandbox)")
     return [f"autograder: {result.course_title}",
             f"autograder: grading {result.submission} with --seed={result.seed}",
-            f"autograder: isolation {isolation}"]
+            f"autograder: isolation {isolation}",
+            *(f"autograder: {line}" for line in config.stash[skipped_key])]
 
 
 class CheckNotPassed(Exception):
@@ -218,6 +244,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.section("score")
     for line in score_table(result):
         terminalreporter.write_line(line)
+    for line in config.stash[skipped_key]:
+        terminalreporter.write_line(f"{line[0].upper()}{line[1:]}: grade it with --assignment "
+                                    f"{line.split()[2].rstrip(':')}")
     page = config.getoption("--feedback-html", default=None)
     if page:
         try:

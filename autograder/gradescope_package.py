@@ -20,12 +20,14 @@ import traceback
 import zipfile
 from pathlib import Path
 
+import tomlkit
+
 from .atomic import write_json_atomically
 from .batch import grade_submission
 from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
-from .release import PYPROJECT, course_part_files, engine_files, pinned_dependencies, python_range
+from .release import PYPROJECT, assignment_toml, course_part_files, engine_files, pinned_dependencies, python_range
 
 __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
            "main"]
@@ -150,6 +152,7 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
 
     autograder/ holds the engine and, beside it, every part of the course (hidden checks and answer keys
     included): course.toml sits next to it, so the course's folders are where `Course` looks for them."""
+    course = course.one_assignment(None)
     out = Path(out)
     script = setup_script(course)  # a bad pyproject.toml refuses before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +160,7 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
         _add_text(archive, "setup.sh", script, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add_text(archive, "README.txt", _readme(course))
-        archive.write(course.path, "course.toml")
+        _add_text(archive, "course.toml", tomlkit.dumps(assignment_toml(course)))
         archive.write(PYPROJECT, "pyproject.toml")
         for name, path in [*engine_files(), *course_part_files(course)]:
             archive.write(path, f"autograder/{name}")
@@ -232,7 +235,7 @@ def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE) -
     """Grade root/submission into root/results/results.json; a crash still leaves a results.json."""
     started = time.monotonic()
     try:
-        results = grade_upload(root / "submission", load_course(course_file))
+        results = grade_upload(root / "submission", load_course(course_file).one_assignment(None))
     except Exception as error:  # whatever went wrong, Gradescope must get a results.json that says so
         traceback.print_exc(file=sys.stdout)
         results = _could_not_grade(error)

@@ -1,12 +1,14 @@
-"""Export a course as an nbgrader course: `nbgrader_config.py` and one source notebook.
+"""Export a course as an nbgrader course: `nbgrader_config.py` and a source notebook per assignment.
 
-The assignment is named after the course (`[course] id`): its notebook
+The nbgrader course is named after the course (`[course] id`), each nbgrader
+assignment after a course.toml assignment (`[[assignments]] id`; a course
+without them is one assignment, named after the course). Its notebook
 `source/<id>/<id>.ipynb` has an introduction, then one part per exercise, in
 course.toml order: a lesson cell, the code cell, a "try it" cell and one
 autograded test cell per check.
 
 The words are the course's, in its `autograder/lessons/` folder:
-- `_course.md`, the introduction; `{title}` is the course title;
+- `_course.md`, the introduction; `{title}` is the assignment's title;
 - `<exercise>.md`, the lesson of an exercise; `{name}` is the value of `name` in
   the exercise's `[exercises.params]` or `[exercises.grading]` table;
 - `<exercise>.try.py`, the code of its "try it" cell (none without the file).
@@ -62,8 +64,8 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def assignment_name(course: Course) -> str:
-    """nbgrader's assignment, and its notebook's name: the course id."""
-    return course.id
+    """nbgrader's assignment, and its notebook's name: the id of the course's one assignment."""
+    return course.one_assignment(None).id
 
 
 def nbgrader_course_id(course: Course) -> str:
@@ -71,16 +73,19 @@ def nbgrader_course_id(course: Course) -> str:
     return course.id.replace("_", "-")
 
 
-def write_nbgrader_course(course: Course, course_dir: Path, force: bool = False) -> None:
-    """Write COURSE_DIR/nbgrader_config.py and the assignment's source notebook.
+def write_nbgrader_course(course: Course, course_dir: Path, force: bool = False,
+                          assignments: list[str] | None = None) -> None:
+    """Write COURSE_DIR/nbgrader_config.py and a source notebook for each assignment of the course
+    (or those named), `source/<assignment>/<assignment>.ipynb`.
 
     A file already there with other contents (an instructor's edits) is overwritten
     only with `force`; otherwise CourseError names it and nothing is written."""
     course_dir = Path(course_dir)
-    assignment = assignment_name(course)
-    files = {course_dir / "source" / assignment / f"{assignment}.ipynb":
-             nbformat.writes(course_notebook(course)) + "\n",
-             course_dir / "nbgrader_config.py": config_text(course)}
+    files = {}
+    for assignment in assignments or course.assignment_ids:
+        notebook = course_notebook(course.assignment(assignment))
+        files[course_dir / "source" / assignment / f"{assignment}.ipynb"] = nbformat.writes(notebook) + "\n"
+    files[course_dir / "nbgrader_config.py"] = config_text(course)
     edited = [str(path) for path, text in files.items()
               if path.is_file() and path.read_text(encoding="utf-8") != text]
     if edited and not force:
@@ -254,8 +259,10 @@ def config_text(course: Course) -> str:
     """nbgrader_config.py for the course; nbgrader executes it as Python."""
     ignored = list(NBGRADER_IGNORED) + list(course.exercise_files)
     timeout = int(course.limits.check_seconds * 2 + 60)
+    assignments = "\n".join(f'# "{a}": source/{a}/{a}.ipynb; `nbgrader generate_assignment {a}` adds it to the gradebook.'
+                            for a in course.assignment_ids)
     return CONFIG.format(title=course.title, course_id=nbgrader_course_id(course),
-                         assignment=assignment_name(course), repo=str(REPO_ROOT),
+                         assignments=assignments, repo=str(REPO_ROOT),
                          variable=COURSE_VARIABLE, course_file=str(course.path.resolve()),
                          ignored=ignored, timeout=timeout)
 
@@ -268,8 +275,8 @@ import sys
 c = get_config()  # noqa: F821 -- nbgrader defines get_config when it reads this file
 
 c.CourseDirectory.course_id = "{course_id}"
-# One assignment, "{assignment}" (source/{assignment}/{assignment}.ipynb);
-# `nbgrader generate_assignment {assignment}` adds it to the gradebook.
+# The course's assignments:
+{assignments}
 
 # Test cells call autograder.notebook.check: the kernels nbgrader starts must import this package,
 # and grade against this course file.

@@ -22,7 +22,7 @@ import tomlkit
 from .course import COURSE_PARTS, REPO_ROOT, Course, CourseError, Exercise, load_course
 from .course_code import CHECK_PREFIX, check_functions
 from .errors import AutograderError
-from .reference import public_probe_source
+from .reference import imported_siblings, public_probe_source
 from .stubs import stub_source
 from .verdict import RECORD_NAME
 
@@ -57,13 +57,42 @@ def engine_files() -> list[tuple[str, Path]]:
 
 
 def course_part_files(course: Course) -> list[tuple[str, Path]]:
-    """(path inside autograder/, file) for the course's own probes, checks, recordings and lessons."""
-    return [(p.relative_to(course.parts_dir).as_posix(), p) for part in COURSE_PARTS
-            if (course.parts_dir / part).is_dir() for p in _listed(course.parts_dir / part)]
+    """(path inside autograder/, file) for the course's own probes, checks, recordings and lessons:
+    the files of its exercises (named after their ids), the `_*.py` helpers those import, and the
+    other shared `_*` files (the lessons' introduction). Another assignment's parts stay out."""
+    ids = {e.id for e in course.exercises}
+    files = []
+    for part in COURSE_PARTS:
+        folder = course.parts_dir / part
+        listed = _listed(folder) if folder.is_dir() else []
+        own = [p for p in listed if p.name.split(".")[0] in ids]
+        helpers = {helper for p in own if p.suffix == ".py" for helper in imported_siblings(p)}
+        shared = [p for p in listed if p.name.startswith("_") and p.suffix != ".py"]
+        files += [(p.relative_to(course.parts_dir).as_posix(), p) for p in listed
+                  if p in own or p in helpers or p in shared]
+    return files
+
+
+def assignment_toml(course: Course) -> tomlkit.TOMLDocument:
+    """course.toml cut to one assignment, as a course of its own: the other exercises' tables and
+    [[assignments]] go, and the assignment's id and title become [course]'s."""
+    course = course.one_assignment(None)
+    document = tomlkit.parse(course.path.read_text(encoding="utf-8"))
+    kept = {e.id for e in course.exercises}
+    exercises = document.get("exercises", [])
+    for index in reversed(range(len(exercises))):
+        if exercises[index]["id"] not in kept:
+            del exercises[index]
+    if "assignments" in document:
+        del document["assignments"]
+        head = document.setdefault("course", tomlkit.table())
+        head["id"], head["title"] = course.id, course.title
+    return document
 
 
 def write_release(course: Course, out: Path) -> Path:
-    """Write the student release of `course` into the new or empty folder `out`."""
+    """Write the student release of `course`'s one assignment into the new or empty folder `out`."""
+    course = course.one_assignment(None)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReleaseError(f"{out} exists and is not empty: release into a new folder")
@@ -112,7 +141,7 @@ def _toml_number(value: float) -> int | float:
 def public_course_toml(course: Course) -> str:
     """course.toml for students, comments and layout kept: without [gradescope], [setup] and hidden
     check tables, with `hidden_points` in [course]. The result is parsed again to prove it."""
-    document = tomlkit.parse(course.path.read_text(encoding="utf-8"))
+    document = assignment_toml(course)
     for table in ("gradescope", "setup"):
         if table in document:
             del document[table]

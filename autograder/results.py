@@ -45,6 +45,8 @@ class RunResult:
     isolation: str = "basic"
     checks: list[CheckResult] = field(default_factory=list)
     hidden_elsewhere: float = 0.0  # points of hidden checks only the instructor's grader runs
+    # assignment id -> its exercise ids, in course order: the score table totals each one apart.
+    assignments: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def for_course(cls, course: "Course", submission: str, seed: int, isolation: str = "basic") -> "RunResult":
@@ -52,13 +54,17 @@ class RunResult:
         return cls(course_title=course.title, submission=submission, seed=seed,
                    exercise_titles={e.id: e.title for e in course.exercises},
                    exercise_possible={e.id: e.max_points for e in course.exercises},
-                   isolation=isolation, hidden_elsewhere=course.hidden_points)
+                   isolation=isolation, hidden_elsewhere=course.hidden_points,
+                   assignments={a.id: list(a.exercise_ids) for a in course.assignments})
 
     def for_exercise(self, exercise: str) -> list[CheckResult]:
         return [c for c in self.checks if c.exercise == exercise]
 
     def exercise_score(self, exercise: str) -> float:
         return sum(c.score for c in self.for_exercise(exercise))
+
+    def assignment_of(self, exercise: str) -> str | None:
+        return next((a for a, members in self.assignments.items() if exercise in members), None)
 
     @property
     def score(self) -> float:

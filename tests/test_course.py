@@ -112,6 +112,14 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
     (BASE + "hidden = 'yes'\n", "hidden = 'yes' should be a bool"),
     (BASE.replace("seed = 1", "seed = 1\nhidden_points = -3"), "hidden_points = -3 should be a number"),
     ('[gradescope]\nvisibility = "sometimes"\n' + BASE, "visibility = 'sometimes' should be one of"),
+    (BASE + '[[assignments]]\nid = "one"\nexercises = ["x", "nope"]\n', "no exercise 'nope'"),
+    (BASE + '[[assignments]]\nid = "one"\nexercises = []\n', "exercises is empty"),
+    (BASE + '[[assignments]]\nid = "one"\nexercises = ["x"]\n[[assignments]]\nid = "two"\nexercises = ["x"]\n',
+     "exercise 'x' is in two assignments (one and two)"),
+    (BASE + '[[exercises]]\nid = "y"\n[exercises.checks.a]\npoints = 1\n[[assignments]]\nid = "one"\n'
+            'exercises = ["x"]\n', "exercise 'y' is in no [[assignments]]"),
+    (BASE + '[[assignments]]\nid = "one"\nexercises = ["x"]\ndue = 3\n', "unknown key 'due'"),
+    (BASE + '[[assignments]]\nid = "a-b"\nexercises = ["x"]\n', "needs an id that is a Python identifier"),
 ])
 def test_bad_course_file_names_the_problem(tmp_path, text, says):
     with pytest.raises(CourseError) as raised:
@@ -182,3 +190,37 @@ def test_hidden_checks_and_gradescope_visibility_are_read(name):
 def test_the_tiny_course_has_a_hidden_check():
     """So that the engine's handling of hidden checks is exercised in the fast tests."""
     assert any(c.hidden for e in COURSES["tiny"].exercises for c in e.checks)
+
+
+# ---- assignments ----
+
+TWO = BASE + ('[[exercises]]\nid = "y"\n[exercises.checks.b]\npoints = 3\n'
+              '[[assignments]]\nid = "second"\ntitle = "The second"\nexercises = ["y"]\n'
+              '[[assignments]]\nid = "first"\nexercises = ["x"]\n')
+
+
+def test_an_assignment_is_the_course_cut_to_its_exercises_under_its_own_id_and_title(tmp_path):
+    course = load_course(_write(tmp_path, TWO))
+    assert course.assignment_ids == ("second", "first")
+    second = course.assignment("second")
+    assert (second.id, second.title, [e.id for e in second.exercises], second.max_points) == \
+        ("second", "The second", ["y"], 3)
+    assert course.one_assignment("first").exercise_files == ("x.py",)
+    with pytest.raises(CourseError, match="holds 2 assignments: choose one with --assignment .second or first."):
+        course.one_assignment(None)
+    with pytest.raises(CourseError, match="no assignment 'third'"):
+        course.assignment("third")
+    assert course.only(["y"]).assignment_ids == ("second",)  # an assignment left with no exercise goes
+
+
+def test_a_course_without_assignments_is_one_named_after_it():
+    tiny = COURSES["tiny"]
+    assert tiny.assignment_ids == (tiny.id,)
+    assert tiny.one_assignment(None).exercises == tiny.exercises
+
+
+def test_the_real_course_holds_the_xor_assignment_as_before_and_why_frameworks():
+    course = COURSES["course"]
+    xor, why = course.assignment("xor_frameworks"), course.assignment("why_frameworks")
+    assert [e.id for e in xor.exercises] == ["torch_xor", "keras_xor", "concepts"] and xor.max_points == 100
+    assert [e.id for e in why.exercises] == ["autodiff", "checkpointing", "concepts_why"] and why.max_points == 100

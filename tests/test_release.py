@@ -14,6 +14,7 @@ import sys
 import sysconfig
 import tomllib
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from autograder.release import (INSTRUCTOR_ONLY, ReleaseError, course_part_files
 from autograder.stubs import regions
 from autograder.verdict import RECORD_NAME
 
-COURSE = load_course()
+WHOLE_COURSE = load_course()
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
@@ -41,10 +42,17 @@ def release(tmp_path_factory) -> Path:
     return write_release(TINY, tmp_path_factory.mktemp("release") / "tiny-release")
 
 
-@pytest.fixture(scope="module")
-def real_release(tmp_path_factory) -> Path:
-    """The real course's release: writing it runs no framework, only grading it does."""
-    return write_release(COURSE, tmp_path_factory.mktemp("release") / "real-release")
+@dataclass(frozen=True)
+class Released:
+    course: Course  # the course cut to the released assignment
+    path: Path
+
+
+@pytest.fixture(scope="module", params=WHOLE_COURSE.assignment_ids)
+def real_release(request, tmp_path_factory) -> Released:
+    """Each assignment of the real course, released: writing it runs no framework, only grading it does."""
+    course = WHOLE_COURSE.assignment(request.param)
+    return Released(course, write_release(course, tmp_path_factory.mktemp("release") / request.param))
 
 
 def _released_files(release: Path) -> list[Path]:
@@ -99,29 +107,45 @@ def test_release_holds_the_stubs_public_parts_and_course(release):
 
 
 def test_released_course_toml_keeps_comments_and_drops_the_instructors_tables(real_release):
-    original = COURSE.path.read_text().splitlines()
-    text = (real_release / "course.toml").read_text()
+    course = real_release.course
+    original = course.path.read_text().splitlines()
+    text = (real_release.path / "course.toml").read_text()
     data = tomllib.loads(text)
     assert not {"gradescope", "setup"} & set(data)
-    dropped = {"gradescope", "setup"} | {f"exercises.checks.{c.id}" for e in COURSE.exercises
+    dropped = {"gradescope", "setup"} | {f"exercises.checks.{c.id}" for e in course.exercises
                                          for c in e.checks if c.hidden}
-    assert any(c.hidden for e in COURSE.exercises for c in e.checks)
-    kept_comments, table = [], ""
-    for line in original:
+    assert any(c.hidden for e in course.exercises for c in e.checks)
+    kept_comments, table, exercise = [], "", ""
+    for line in original:  # the comments of this assignment's tables and of the shared ones
         header = re.match(r"^\[\[?([^\]]+)\]\]?", line)
         table = header.group(1) if header else table
-        if line.startswith("#") and table not in dropped:
+        named = re.match(r'^id = "(\w+)"', line)
+        exercise = named.group(1) if named and table == "exercises" else "" if header and header.group(1) in (
+            "exercises", "assignments") else exercise
+        mine = not exercise or exercise in {e.id for e in course.exercises}
+        if line.startswith("#") and table not in dropped | {"assignments"} and mine:
             kept_comments.append(line)
     released_lines = text.splitlines()
     assert all(comment in released_lines for comment in kept_comments)
     assert released_lines[0] == original[0]
-    assert data["course"]["hidden_points"] == COURSE.max_points - _public_points(COURSE)
+    assert data["course"]["hidden_points"] == course.max_points - _public_points(course)
+    # The release is a course of its own: the assignment's id and title, its exercises only.
+    assert (data["course"]["id"], data["course"]["title"]) == (course.id, course.title) and "assignments" not in data
+    assert [e["id"] for e in data["exercises"]] == [e.id for e in course.exercises]
 
 
-@pytest.mark.parametrize("course_and_release", ["tiny", "real"])
-def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_release(course_and_release, request):
-    course, release = (TINY, request.getfixturevalue("release")) if course_and_release == "tiny" else \
-        (COURSE, request.getfixturevalue("real_release"))
+def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_the_tiny_release(release):
+    assert_no_solution_no_key_no_reference_only_code(TINY, release)
+
+
+def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_each_real_release(real_release):
+    assert_no_solution_no_key_no_reference_only_code(real_release.course, real_release.path)
+    other_parts = {name for name, _ in course_part_files(WHOLE_COURSE)} - \
+        {name for name, _ in course_part_files(real_release.course)}
+    assert other_parts and not any((real_release.path / "autograder" / name).exists() for name in other_parts)
+
+
+def assert_no_solution_no_key_no_reference_only_code(course: Course, release: Path) -> None:
     probe_code = [path.read_text() for name, path in course_part_files(course)
                   if name.startswith("probes/") and path.suffix == ".py"]
     # A line the grader's public probe code needs as much as a solution does gives nothing away.
@@ -154,13 +178,14 @@ def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_release(co
 
 
 def test_readme_and_workflow_speak_of_this_course_and_install_with_its_pip_options(real_release):
-    readme = (real_release / "README.md").read_text()
-    assert COURSE.title in readme
-    for exercise in load_course(real_release / "course.toml").exercises:  # the points checked in the release
+    course = real_release.course
+    readme = (real_release.path / "README.md").read_text()
+    assert course.title in readme
+    for exercise in load_course(real_release.path / "course.toml").exercises:  # the points checked in the release
         assert f"`exercises/{exercise.file}` | {exercise.title} | {exercise.max_points:g} |" in readme
-    assert f"worth {_public_points(COURSE):g} points" in readme
-    install = " ".join(["pip install", *map(shlex.quote, COURSE.pip_options), "-r requirements.txt"])
-    workflow = (real_release / ".github" / "workflows" / "classroom.yml").read_text()
+    assert f"worth {_public_points(course):g} points" in readme
+    install = " ".join(["pip install", *map(shlex.quote, course.pip_options), "-r requirements.txt"])
+    workflow = (real_release.path / ".github" / "workflows" / "classroom.yml").read_text()
     assert install in readme and f"python -m {install}" in workflow
 
 
@@ -259,10 +284,11 @@ def test_classroom_workflow_grades_the_solutions_every_public_point_one_command_
 
 
 def test_release_readme_says_where_to_run_the_grader_and_how_to_run_it_from_anywhere(real_release):
-    readme = (real_release / "README.md").read_text()
+    course = real_release.course
+    readme = (real_release.path / "README.md").read_text()
     assert "pip install --no-deps -e ." in readme and "python -m autograder check" in readme
     assert "run every command below from\nthis folder, the one that holds `course.toml`" in readme
-    project = tomllib.loads((real_release / "pyproject.toml").read_text())
+    project = tomllib.loads((real_release.path / "pyproject.toml").read_text())
     assert project["project"]["name"] and project["tool"]["pytest"]["ini_options"]["pythonpath"] == ["."]
 
 
@@ -292,14 +318,15 @@ def test_the_installed_release_submits_and_checks_from_its_exercises_folder(rele
 
 @pytest.mark.slow
 def test_the_real_release_grades_the_pasted_solutions_every_public_point(real_release, tmp_path):
-    assert {p.name for p in (real_release / "exercises").iterdir()} == set(COURSE.exercise_files)
-    for name in COURSE.exercise_files:
-        assert (real_release / "exercises" / name).read_text() == (COURSE.exercises_dir / name).read_text()
-    solved = _grade(real_release, _pasted_solutions(COURSE, tmp_path / "pasted"), tmp_path / "solved.json")
+    course = real_release.course
+    assert {p.name for p in (real_release.path / "exercises").iterdir()} == set(course.exercise_files)
+    for name in course.exercise_files:
+        assert (real_release.path / "exercises" / name).read_text() == (course.exercises_dir / name).read_text()
+    solved = _grade(real_release.path, _pasted_solutions(course, tmp_path / "pasted"), tmp_path / "solved.json")
     failed = [f"{c['exercise']}.{c['check']}: {c['message']}" for c in solved["checks"] if not c["passed"]]
     assert not failed
-    assert sum(c["possible"] for c in solved["checks"]) == _public_points(COURSE)
-    assert len(solved["checks"]) == sum(1 for e in COURSE.exercises for c in e.checks if not c.hidden)
+    assert sum(c["possible"] for c in solved["checks"]) == _public_points(course)
+    assert len(solved["checks"]) == sum(1 for e in course.exercises for c in e.checks if not c.hidden)
 
 
 def test_a_course_that_keeps_its_hints_from_students_releases_none(tmp_path):
