@@ -160,7 +160,7 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
         _add_text(archive, "setup.sh", script, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add_text(archive, "README.txt", _readme(course))
-        _add_text(archive, "course.toml", tomlkit.dumps(assignment_toml(course)))
+        _add_text(archive, "course.toml", tomlkit.dumps(assignment_toml(course)).rstrip() + "\n")
         archive.write(PYPROJECT, "pyproject.toml")
         for name, path in [*engine_files(), *course_part_files(course)]:
             archive.write(path, f"autograder/{name}")

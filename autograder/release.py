@@ -163,7 +163,7 @@ def public_course_toml(course: Course) -> str:
         head.add(tomlkit.comment("Points of the hidden checks your instructor's grader adds."))
         head.add("hidden_points", _toml_number(hidden_points))
         head.add(tomlkit.nl())
-    text = tomlkit.dumps(document)
+    text = tomlkit.dumps(document).rstrip() + "\n"
     data = tomllib.loads(text)
     if ("gradescope" in data or "setup" in data
             or any(check.get("hidden") for e in data.get("exercises", []) for check in e.get("checks", {}).values())

@@ -188,10 +188,11 @@ def test_killed_run_resumes_with_identical_grades(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_real_class_with_a_hostile_member(tmp_path):
-    """The real course's frameworks under batch isolation: the solutions get full marks; a member whose
+@pytest.mark.parametrize("assignment", load_course().assignment_ids)
+def test_a_real_class_with_a_hostile_member(tmp_path, assignment):
+    """Each assignment of the real course under batch isolation: the solutions get full marks; a member whose
     first exercise exits at import, beside a conftest.py that would pass everything, loses that exercise only."""
-    course = load_course()
+    course = load_course().assignment(assignment)
     first = course.exercises[0]
     shutil.copytree(course.solutions_dir, tmp_path / "class" / "alice", ignore=shutil.ignore_patterns("__pycache__"))
     dora = shutil.copytree(course.solutions_dir, tmp_path / "class" / "dora",
@@ -200,7 +201,7 @@ def test_a_real_class_with_a_hostile_member(tmp_path):
     (dora / first.file).write_text(EXITS_AT_IMPORT)
     before = _tree_digest(tmp_path / "class")
     out = tmp_path / "out"
-    grade_class(tmp_path / "class", out, jobs=2)
+    grade_class(tmp_path / "class", out, jobs=2, assignment=assignment)
     assert _totals(out) == {"alice": course.max_points, "dora": course.max_points - first.max_points}
     assert "could not be imported: SystemExit" in (out / "dora" / "feedback.md").read_text()
     assert _tree_digest(tmp_path / "class") == before

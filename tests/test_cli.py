@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import autograder.__main__ as cli
-from autograder.course import REPO_ROOT, load_course
+from autograder.course import Course, REPO_ROOT, load_course
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
@@ -122,6 +122,46 @@ def test_submit_release_gradescope_and_gradebook_write_where_they_are_told(tiny_
     assert "error: " in capsys.readouterr().err  # the second release, and only it
 
 
+def _two_assignments(course_file: Path) -> Course:
+    first, second = load_course(course_file).exercises
+    with course_file.open("a") as handle:
+        handle.write(f'\n[[assignments]]\nid = "part_one"\ntitle = "Part one"\nexercises = ["{first.id}"]\n'
+                     f'\n[[assignments]]\nid = "part_two"\ntitle = "Part two"\nexercises = ["{second.id}"]\n')
+    return load_course(course_file)
+
+
+@pytest.mark.parametrize("verb", [["submit"], ["release", "OUT"], ["gradescope", "OUT/a.zip"], ["grade", "IN", "--out", "OUT"]])
+def test_a_verb_of_one_assignment_asks_which_when_the_course_has_several(verb, tiny_copy, tmp_path, capsys):
+    _two_assignments(tiny_copy)
+    (tmp_path / "IN").mkdir()
+    command = [str(tmp_path / word) if word in ("IN", "OUT", "OUT/a.zip") else word for word in verb]
+    assert cli.main([*command, "--course", str(tiny_copy)]) == 1
+    error = capsys.readouterr().err
+    assert error == (f"error: {tiny_copy} holds 2 assignments: choose one with --assignment "
+                     "(part_one or part_two)\n")
+    assert not (tmp_path / "OUT").exists()
+
+
+def test_each_assignment_has_its_own_release_zip_and_submission(tiny_copy, tmp_path):
+    course = _two_assignments(tiny_copy)
+    first, second = course.exercises
+    assert cli.main(["release", str(tmp_path / "one"), "--assignment", "part_one", "--course", str(tiny_copy)]) == 0
+    assert sorted(p.name for p in (tmp_path / "one" / "exercises").iterdir()) == [first.file]
+    released = load_course(tmp_path / "one" / "course.toml")
+    assert (released.id, released.title, released.assignment_ids) == ("part_one", "Part one", ("part_one",))
+    assert not list((tmp_path / "one" / "autograder").rglob(f"{second.id}.*"))
+    assert cli.main(["gradescope", str(tmp_path / "two.zip"), "--assignment", "part_two",
+                     "--course", str(tiny_copy)]) == 0
+    with zipfile.ZipFile(tmp_path / "two.zip") as archive:
+        assert not [n for n in archive.namelist() if Path(n).name.startswith(f"{first.id}.")]
+    assert cli.main(["submit", "--assignment", "part_two", "--course", str(tiny_copy), "--exercises",
+                     str(course.solutions_dir), "--out", str(tmp_path / "hand-in.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "hand-in.zip") as archive:
+        assert archive.namelist() == [second.file]
+    assert cli.main(["nbgrader", str(tmp_path / "nb"), "--course", str(tiny_copy)]) == 0
+    assert sorted(p.name for p in (tmp_path / "nb" / "source").iterdir()) == ["part_one", "part_two"]
+
+
 def test_check_grades_from_another_folder_passing_pytest_options_on(tmp_path):
     """`pytest autograder` finds its plugin only beside autograder/ ("unrecognized arguments: --exercise"
     elsewhere); `python -m autograder check` runs it from any folder, paths relative to that folder."""
@@ -146,8 +186,9 @@ def test_only_check_passes_unknown_options_on(capsys):
 def test_the_zip_submit_writes_in_the_repository_is_ignored_by_git():
     """`python -m autograder submit` in the instructor's repository writes its zip at the top: git must not offer it."""
     from autograder.submit import submission_name
-    course = load_course()
-    if not (course.root / ".git").exists():
+    whole = load_course()
+    if not (whole.root / ".git").exists():
         pytest.skip("not a git checkout")
-    checked = subprocess.run(["git", "check-ignore", "-q", submission_name(course)], cwd=course.root)
-    assert checked.returncode == 0, f"{submission_name(course)} is not in .gitignore"
+    for course in map(whole.assignment, whole.assignment_ids):
+        checked = subprocess.run(["git", "check-ignore", "-q", submission_name(course)], cwd=course.root)
+        assert checked.returncode == 0, f"{submission_name(course)} is not in .gitignore"

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,18 +225,28 @@ def test_an_empty_upload_gets_results_that_say_why_and_no_feedback_file(tmp_path
 
 
 @pytest.mark.slow
-def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp_path: Path):
-    root = _lay_out(build_gradescope_zip(COURSE, tmp_path / "autograder.zip"), tmp_path / "gradescope")
+@pytest.mark.parametrize("assignment", load_course().assignment_ids)
+def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp_path: Path, assignment: str):
+    """Each assignment's zip holds its own parts and no other's, and grades its solutions in full."""
+    course = load_course().assignment(assignment)
+    root = _lay_out(build_gradescope_zip(course, tmp_path / "autograder.zip"), tmp_path / "gradescope")
     with zipfile.ZipFile(tmp_path / "autograder.zip") as opened:
-        assert {f"autograder/{name}" for name, _ in course_part_files(COURSE)} <= set(opened.namelist())
-    _upload(COURSE, COURSE.solutions_dir, root / "submission")
+        names = set(opened.namelist())
+        assert {f"autograder/{name}" for name, _ in course_part_files(course)} <= names
+        others = {f"autograder/{name}" for name, _ in course_part_files(load_course())} - \
+            {f"autograder/{name}" for name, _ in course_part_files(course)}
+        assert others and not others & names
+        zipped = tomllib.loads(opened.read("course.toml").decode())
+        assert zipped["course"]["id"] == assignment and [e["id"] for e in zipped["exercises"]] == \
+            [e.id for e in course.exercises]
+    _upload(course, course.solutions_dir, root / "submission")
     results = run_autograder(root).results
-    assert results["score"] == results["max_score"] == COURSE.max_points
-    assert results["stdout_visibility"] == COURSE.gradescope.stdout_visibility
-    hidden = _hidden(COURSE)
-    assert hidden and COURSE.gradescope.hidden_visibility == "after_published"
+    assert results["score"] == results["max_score"] == course.max_points
+    assert results["stdout_visibility"] == course.gradescope.stdout_visibility
+    hidden = _hidden(course)
+    assert hidden and course.gradescope.hidden_visibility == "after_published"
     for test in results["tests"]:
-        expected = "after_published" if test["number"] in hidden else COURSE.gradescope.visibility
+        expected = "after_published" if test["number"] in hidden else course.gradescope.visibility
         assert test["visibility"] == expected, test["number"]
     assert {t["number"] for t in results["tests"] if t["visibility"] == "after_published"} == hidden
 

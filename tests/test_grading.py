@@ -213,3 +213,48 @@ def test_the_course_stubs_score_zero_with_todo_messages(grade):
     for test in graded.results["tests"]:
         assert test["score"] == 0
         assert "TODO" in test["output"] or "empty" in test["output"] or "words" in test["output"], test
+
+
+# ---- a course of two assignments ----
+
+@pytest.fixture(scope="module")
+def two_assignments(tmp_path_factory) -> Path:
+    """The tiny course as two assignments, one exercise each."""
+    root = Path(shutil.copytree(TINY.root, tmp_path_factory.mktemp("two") / "course",
+                                ignore=shutil.ignore_patterns("__pycache__")))
+    first, second = TINY.exercises
+    with (root / "course.toml").open("a") as course_file:
+        course_file.write(f'\n[[assignments]]\nid = "part_one"\ntitle = "Part one"\nexercises = ["{first.id}"]\n'
+                          f'\n[[assignments]]\nid = "part_two"\ntitle = "Part two"\nexercises = ["{second.id}"]\n')
+    return root / "course.toml"
+
+
+def test_every_assignment_handed_in_is_graded_with_its_own_subtotal(grade, two_assignments):
+    graded = grade(TINY.solutions_dir, "--course", str(two_assignments))
+    assert graded.results["score"] == TINY.max_points
+    assert "Assignment part_one" in graded.stdout and "Assignment part_two" in graded.stdout
+    assert "skipped assignment" not in graded.stdout
+
+
+def test_an_assignment_with_no_file_handed_in_is_skipped_and_named(grade, two_assignments, tmp_path):
+    first, second = TINY.exercises
+    submission = _copy(TINY.solutions_dir, tmp_path / "only-first", leave_out=second.file)
+    graded = grade(submission, "--course", str(two_assignments))
+    assert {test["number"].split(".")[0] for test in graded.results["tests"]} == {first.id}
+    assert graded.results["score"] == first.max_points and graded.returncode == 0
+    assert (f"autograder: skipped assignment part_two: none of its files ({second.file}) is in {submission}"
+            in graded.stdout)
+    assert "Skipped assignment part_two" in graded.stdout and "grade it with --assignment part_two" in graded.stdout
+    assert "autograder: Part one" in graded.stdout  # one assignment graded: the run is that assignment's
+
+
+def test_assignment_option_grades_that_one_even_with_its_files_missing(grade, two_assignments, tmp_path):
+    first, second = TINY.exercises
+    submission = _copy(TINY.solutions_dir, tmp_path / "only-first", leave_out=second.file)
+    graded = grade(submission, "--course", str(two_assignments), "--assignment", "part_two")
+    assert {test["number"].split(".")[0] for test in graded.results["tests"]} == {second.id}
+    assert graded.results["score"] == 0 and "skipped" not in graded.stdout
+    unknown = subprocess.run([sys.executable, "-m", "pytest", "autograder", f"--submission={submission}",
+                              "--course", str(two_assignments), "--assignment", "part_three"],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert unknown.returncode == 4 and "no assignment 'part_three' (it has part_one, part_two)" in unknown.stderr

@@ -258,12 +258,12 @@ def test_the_real_course_pages_show_their_curves(tmp_path):
     """A real class: the solutions, and a training loop that never steps (its loss curve stays flat and it
     does not converge). Its page shows its curve over the reference's; the report overlays it."""
     from submission_tools import CORPUS, build_submission
-    course = load_course()
+    course = load_course().assignment("xor_frameworks")
     trained = next(e for e in course.exercises if e.curves)
     shutil.copytree(course.solutions_dir, tmp_path / "class" / "alice", ignore=shutil.ignore_patterns("__pycache__"))
     build_submission(CORPUS / "wrong" / "torch_train_no_step", tmp_path / "class" / "bob")
     out = tmp_path / "out"
-    grade_class(tmp_path / "class", out, jobs=2)
+    grade_class(tmp_path / "class", out, jobs=2, assignment=course.id)
     bob = (out / "bob" / "feedback.html").read_text()
     assert len(_images(bob)) == sum(len(e.curves) for e in course.exercises)
     assert f"parts from the reference at {trained.curves[0].x} " in bob

@@ -160,8 +160,9 @@ def filled_in(release: nbformat.NotebookNode, source: nbformat.NotebookNode) -> 
 @dataclass(frozen=True)
 class Exported:
     """A course written by the exporter, released, submitted twice, autograded, with feedback."""
-    course: Course
+    course: Course  # cut to the assignment that went round the trip
     folder: Path
+    nbgrader_id: str  # the nbgrader course's id: the whole course's
 
     @property
     def assignment(self) -> str:
@@ -178,19 +179,23 @@ class Exported:
 @pytest.fixture(scope="module", params=[
     # nbgrader itself takes 15 s even on the tiny course: the round trips are slow, the export's own
     # rules below run fast for both courses.
-    pytest.param((TINY_COURSE_FILE, python_api), id="tiny", marks=pytest.mark.slow),
-    pytest.param((DEFAULT_COURSE_FILE, command_line), id="course", marks=pytest.mark.slow)])
+    pytest.param((TINY_COURSE_FILE, None, python_api), id="tiny", marks=pytest.mark.slow),
+    *(pytest.param((DEFAULT_COURSE_FILE, assignment, command_line), id=assignment, marks=pytest.mark.slow)
+      for assignment in load_course().assignment_ids)])
 def exported(request, tmp_path_factory) -> Iterator[Exported]:
-    course_file, runner = request.param
-    course = load_course(course_file)
-    done = Exported(course, tmp_path_factory.mktemp(f"nbgrader-{course.id}"))
+    """Every assignment of the course is written; the one of the param goes round the trip."""
+    course_file, assignment, runner = request.param
+    whole = load_course(course_file)
+    course = whole.one_assignment(assignment)
+    done = Exported(course, tmp_path_factory.mktemp(f"nbgrader-{course.id}"), nbgrader_course_id(whole))
     with pytest.MonkeyPatch.context() as env:
         # Read in this process, the config sets these two: restored afterwards, and the course
         # file reaches the kernels from the config alone.
         env.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
         env.setenv(COURSE_VARIABLE, "")
         env.setenv("PATH", os.pathsep.join((str(Path(sys.executable).parent), os.environ.get("PATH", ""))))  # alembic
-        write_nbgrader_course(course, done.folder)
+        write_nbgrader_course(whole, done.folder)
+        assert sorted(p.name for p in (done.folder / "source").iterdir()) == sorted(whole.assignment_ids)
         run = runner(done.folder)
         run("generate_assignment", done.assignment)
         for student in STUDENTS:
@@ -227,7 +232,7 @@ def test_release_shows_the_same_stubs_as_exercises(exported: Exported) -> None:
 
 def test_autograde_gives_full_marks_to_solutions_and_zero_to_stubs(exported: Exported) -> None:
     course, assignment = exported.course, exported.assignment
-    with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=nbgrader_course_id(course)) as gradebook:
+    with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=exported.nbgrader_id) as gradebook:
         assert gradebook.find_assignment(assignment).max_score == course.max_points
         scores = {student: gradebook.find_submission(assignment, student).score for student in STUDENTS}
     assert scores[FILLED] == course.max_points, errors_of(exported.notebook("autograded", FILLED))
@@ -237,7 +242,7 @@ def test_autograde_gives_full_marks_to_solutions_and_zero_to_stubs(exported: Exp
 def test_the_source_notebook_autogrades_to_full_marks(exported: Exported) -> None:
     """nbgrader's convention: the instructor's notebook holds every answer and passes every test."""
     course, assignment = exported.course, exported.assignment
-    with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=nbgrader_course_id(course)) as gradebook:
+    with Gradebook(f"sqlite:///{exported.folder / 'gradebook.db'}", course_id=exported.nbgrader_id) as gradebook:
         score = gradebook.find_submission(assignment, INSTRUCTOR).score
     assert score == course.max_points, errors_of(exported.notebook("autograded", INSTRUCTOR))
 
