@@ -6,7 +6,7 @@ Grades N copies of a course's solutions three ways and prints the times and rati
   batch-basic the same with `isolation = "basic"`: the sandbox's overhead is batch / batch-basic
 It also prints the peak memory (max RSS of any one process) of a single grading run.
 
-    python benchmarks/batch_speed.py [--copies 16] [--jobs 2] [--course course.toml]
+    python benchmarks/batch_speed.py [--copies 16] [--jobs 2] [--course course.toml] [--assignment ID]
 """
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    parser.add_argument("--assignment", default=None, help="needed when the course has several")
     args = parser.parse_args()
-    course = load_course(args.course)
+    course = load_course(args.course).one_assignment(args.assignment)
+    one = ["--assignment", course.id]
     # The basic-isolation copy of course.toml sits beside it: a course's folders are found from its file.
     basic_course = course.root / f".benchmark-basic-{os.getpid()}.toml"
     settings = tomlkit.parse(course.path.read_text(encoding="utf-8"))
@@ -53,10 +55,10 @@ def main() -> None:
         basic_course.write_text(tomlkit.dumps(settings), encoding="utf-8")
         try:
             pytest_run = [sys.executable, "-m", "pytest", "autograder", "-q", "-p", "no:cacheprovider",
-                          "--course", str(course.path), "--submission"]
+                          "--course", str(course.path), *one, "--submission"]
             sequential = sum(timed(pytest_run + [str(root / "class" / f"student{i:02d}")])
                              for i in range(args.copies))
-            grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs)]
+            grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs), *one]
             batch = timed(grade + ["--out", str(root / "out-sandboxed"), "--course", str(course.path)])
             basic = timed(grade + ["--out", str(root / "out-basic"), "--course", str(basic_course)])
         finally:

@@ -13,7 +13,7 @@ The larger of the two is compared with the container.
 With --cpus 0.5 (the default, Gradescope's) the whole tree is held to half a CPU by the cpu controller,
 so the wall time is close to what a student waits for on Gradescope.
 
-    python benchmarks/gradescope_memory.py [--cpus 0.5] [--course course.toml]
+    python benchmarks/gradescope_memory.py [--cpus 0.5] [--course course.toml] [--assignment ID]
 """
 from __future__ import annotations
 
@@ -155,8 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpus", type=float, default=0.5, help="CPU limit of the run (0: none)")
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    parser.add_argument("--assignment", default=None, help="needed when the course has several")
     args = parser.parse_args()
-    course = load_course(args.course)
+    course = load_course(args.course).one_assignment(args.assignment)
     with tempfile.TemporaryDirectory(prefix="gradescope-benchmark-") as scratch:
         root = Path(scratch)
         archive = build_gradescope_zip(course, root / "autograder.zip")

@@ -1,9 +1,10 @@
-"""How long grading a course's solutions takes, against the floor of importing them.
+"""How long grading each assignment's solutions takes, against the floor of importing them.
 
-The floor is a fresh interpreter importing every solution module, and with it
-whatever libraries the course's code needs. Both are timed in the same run,
-alternating, so machine noise hits them alike; the figure that matters is the
-ratio of medians (target: at most 1.5).
+The floor is a fresh interpreter importing every solution module of the
+assignment, and with it whatever libraries its code needs. Everything is timed
+in the same run, alternating, so machine noise hits all alike; the figures that
+matter are the ratios of medians: grading to its floor (target: at most 1.5),
+and each assignment's grading to the first assignment's, side by side.
 
     python benchmarks/grading_speed.py [--repeats 3] [--course course.toml]
 """
@@ -45,25 +46,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
     args = parser.parse_args()
-    course = load_course(args.course)
-    other_seed = str(course.seed + 1)
-    floor_label = "floor: import the solution modules"
+    whole = load_course(args.course)
+    other_seed = str(whole.seed + 1)
+    assignments = [whole.assignment(a) for a in whole.assignment_ids]
+    labels = ("floor: import the solution modules", "grade solutions (recorded reference)",
+              f"grade solutions (live reference, --seed {other_seed})")
+    runs: dict[tuple[str, str], list[float]] = {(a.id, label): [] for a in assignments for label in labels}
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "results.json"
-        timed(floor(course))  # warm the page cache once, for both
-        runs = {floor_label: [], "grade solutions (recorded reference)": [],
-                f"grade solutions (live reference, --seed {other_seed})": []}
+        for course in assignments:
+            timed(floor(course))  # warm the page cache once
         for _ in range(args.repeats):
-            runs[floor_label].append(timed(floor(course)))
-            runs["grade solutions (recorded reference)"].append(timed(grading(course, results)))
-            runs[f"grade solutions (live reference, --seed {other_seed})"].append(
-                timed(grading(course, results) + ["--seed", other_seed]))
-    lowest = statistics.median(runs[floor_label])
-    print(f"{course.title}")
-    print(f"{'what':<45} {'median s':>9} {'ratio':>6}")
-    for label, seconds in runs.items():
-        median = statistics.median(seconds)
-        print(f"{label:<45} {median:>9.2f} {median / lowest:>6.2f}")
+            for course in assignments:
+                one = ["--assignment", course.id]
+                runs[course.id, labels[0]].append(timed(floor(course)))
+                runs[course.id, labels[1]].append(timed(grading(course, results) + one))
+                runs[course.id, labels[2]].append(timed(grading(course, results) + one + ["--seed", other_seed]))
+    first = assignments[0].id
+    print(f"{whole.title}: median seconds of {args.repeats} runs each, alternating")
+    print(f"{'what':<45} " + " ".join(f"{a.id:>16}" for a in assignments)
+          + "".join(f" {a.id + '/' + first:>30}" for a in assignments[1:]))
+    for label in labels:
+        medians = [statistics.median(runs[a.id, label]) for a in assignments]
+        print(f"{label:<45} " + " ".join(f"{m:>16.2f}" for m in medians)
+              + "".join(f" {m / medians[0]:>30.2f}" for m in medians[1:]))
+    for course in assignments:
+        ratio = statistics.median(runs[course.id, labels[1]]) / statistics.median(runs[course.id, labels[0]])
+        print(f"{course.id}: grading / floor = {ratio:.2f}")
 
 
 if __name__ == "__main__":

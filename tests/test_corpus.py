@@ -9,10 +9,10 @@ exercise for real, as a class, and prove the replay gives the same verdicts.
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomlkit
 from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exercises, graded_exercises, recorded_run,
                                recording_path, reference_for, replay, seeds_of)
 from submission_tools import CORPUS_KINDS, build_submission, case_files, case_name, corpus_cases, expectation
@@ -107,11 +107,14 @@ REAL = _graded_for_real()
 def _course_of(exercises: tuple[str, ...], folder: Path) -> Path:
     """A course file that grades only `exercises`, beside links to the course's own folders: the
     batch path grades what its course file lists, so the other exercises cost nothing."""
-    text = COURSE.path.read_text(encoding="utf-8")
-    head, *tables = text.split("\n[[exercises]]\n")
-    kept = [t for t in tables if tomllib.loads("[[exercises]]\n" + t)["exercises"][0]["id"] in exercises]
+    document = tomlkit.parse(COURSE.path.read_text(encoding="utf-8"))
+    document.pop("assignments", None)  # the exercises kept are one assignment, whichever they came from
+    tables = document["exercises"]
+    for index in reversed(range(len(tables))):
+        if tables[index]["id"] not in exercises:
+            del tables[index]
     folder.mkdir(parents=True)
-    (folder / "course.toml").write_text("\n[[exercises]]\n".join([head, *kept]), encoding="utf-8")
+    (folder / "course.toml").write_text(tomlkit.dumps(document), encoding="utf-8")
     for part in (COURSE.exercises_dir, COURSE.solutions_dir, COURSE.parts_dir):
         (folder / part.name).symlink_to(part, target_is_directory=True)
     assert tuple(e.id for e in load_course(folder / "course.toml").exercises) == exercises
