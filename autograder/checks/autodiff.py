@@ -124,14 +124,14 @@ def _tensor_gradients(observed: Observed, probe: str) -> dict[str, list[float]]:
             raise CheckFailed(f"{call} returned a gradient for {name!r}, "
                               + ("a frozen parameter (requires_grad=False): leave it out" if frozen
                                  else f"which is not a parameter name; the keys should be {', '.join(expected)}"))
-    gradients = {}
+    by_name = {}
     for name, facts in expected.items():
         if name not in entries:
             raise CheckFailed(f"{call} returned no gradient for {name!r}: expected one for each of "
                               f"{', '.join(expected)} (the names from model.named_parameters())")
-        gradients[name] = values_of(entries[name], f"the gradient of {name} from {call}", TENSOR,
+        by_name[name] = values_of(entries[name], f"the gradient of {name} from {call}", TENSOR,
                                     shape=facts["shape"])
-    return gradients
+    return by_name
 
 
 def _compare_autograd(observed: Observed, probe: str) -> None:
