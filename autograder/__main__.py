@@ -134,7 +134,7 @@ def run_grade(args: argparse.Namespace) -> int:
         need("copydetect")
     options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
     results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
-                          options=options, assignment=course.id)
+                          options=options, assignment=course.id, fork_servers=not args.fresh_workers)
     print((args.out / "report.md").read_text(encoding="utf-8"))
     print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
     if getattr(args, "similarity", False):
@@ -267,6 +267,9 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
                            help="seed of every experiment, 0 or more (default: [course] seed)")
         grade.add_argument("--workers-at-once", type=whole_number(0), default=None,
                            help="workers of one submission at once, 0 for all (default: [limits] workers_at_once)")
+        grade.add_argument("--fresh-workers", action="store_true",
+                           help="start every worker as a fresh process, as pytest autograder does, instead of forking "
+                                "it from the batch's fork servers (for comparison; grades are the same)")
         if (PACKAGE_DIR / "similarity.py").is_file():
             grade.add_argument("--similarity", action="store_true",
                                help="then write OUT/similarity.html and .csv from the graded submissions")

@@ -8,6 +8,7 @@ unchanged submission is not graded again.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from .atomic import write_json_atomically, write_text_atomically
 from .course import DEFAULT_COURSE_FILE, COURSE_PARTS, Course, Exercise, load_course
 from .course_code import check_names
 from .errors import GraderError
+from .fork_server import ForkServers
 from .exporters.class_report import class_report
 from .exporters.feedback import feedback_markdown
 from .exporters.feedback_html import curve_pairs, feedback_html
@@ -138,11 +140,12 @@ def _progress(total: int):
 
 def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int | None = None,
                 course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = (),
-                assignment: str | None = None) -> dict[str, RunResult]:
+                assignment: str | None = None, fork_servers: bool = True) -> dict[str, RunResult]:
     """Grade every submission of one assignment in `submissions` into `out`; return the results by
     submission name. `assignment` may be left out when the course has only one.
 
-    `options` go to every `pytest autograder` run (for example `--workers-at-once 1`)."""
+    `options` go to every `pytest autograder` run (for example `--workers-at-once 1`). Workers come
+    from the batch's fork servers where this machine runs them (fork_server.py), else start fresh."""
     course = load_course(course_file).one_assignment(assignment)
     seed = course.seed if seed is None else seed
     everyone = collect(submissions, course.exercise_files)
@@ -157,7 +160,10 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
         else:
             pending.append((submission, fingerprint))
     bar = _progress(len(pending))
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+    # Started from this thread, which outlives the pool: the zygotes live exactly as long as the batch.
+    with ForkServers(course) if fork_servers and pending else contextlib.nullcontext() as servers, \
+            ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        options = (*options, *(servers.option if servers else ()))
         futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options): s for s, f in pending}
         try:
             for future in as_completed(futures):

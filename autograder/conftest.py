@@ -36,6 +36,8 @@ HELP_ASSIGNMENT = ("grade only this assignment of course.toml (default: every as
                    "submission)")
 HELP_WORKERS = "workers that may run at once, 0 for all (default: [limits] workers_at_once; 1 keeps memory lowest)"
 HELP_REFERENCE_CACHE = "folder where reference observations for other seeds are kept between runs"
+HELP_FORK_SERVER = ("folder of a batch's fork servers (written by `python -m autograder grade`); workers are forked "
+                    "from them, sealed off as fresh ones are, where they answer")
 HELP_FEEDBACK_HTML = ("write the run as a web page to this file, with your curves drawn over the reference's "
                       "(pictures need matplotlib)")
 
@@ -60,6 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--workers-at-once", type=int, default=None, help=HELP_WORKERS)
     # Not --html: pytest-html owns that name, and two plugins adding one option stop pytest before it starts.
     group.addoption("--feedback-html", default=None, metavar="FILE", help=HELP_FEEDBACK_HTML)
+    group.addoption("--fork-server", default="", metavar="DIR", help=HELP_FORK_SERVER)
 
 
 def _chosen_course(config: pytest.Config) -> Course:
@@ -109,7 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[course_key] = course
     cache = config.getoption("--reference-cache")
     config.stash[session_key] = GradingSession(course, submission.resolve(), solutions.resolve(), seed,
-                                               Path(cache).resolve() if cache else None)
+                                               Path(cache).resolve() if cache else None,
+                                               fork_server=config.getoption("--fork-server"))
     config.stash[result_key] = RunResult.for_course(course, str(submission), seed,
                                                     isolation_level(course.limits.isolation))
 
@@ -270,6 +274,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session_key not in config.stash:
         return
     grading, result = config.stash[session_key], config.stash[result_key]
+    result.isolation = grading.isolation() or result.isolation  # which path graded it, forked or fresh
     path = config.getoption("--results", default=None)
     if path:
         write_json_atomically(gradescope_results(result, config.stash[course_key].gradescope), Path(path))

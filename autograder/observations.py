@@ -61,6 +61,8 @@ class ExerciseRun:
     module_path: str
     import_error: dict | None = None
     outcomes: dict[str, ProbeOutcome] = field(default_factory=dict)
+    # How its workers were isolated (sandbox.isolation_level, or the fork server); not part of the observations.
+    isolation: str = ""
 
     def to_json(self) -> dict:
         return {"exercise": self.exercise, "import_error": self.import_error,

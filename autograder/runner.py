@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cgroups import WorkerCgroup
+from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked
 from .course import Course, Limits
 from .observations import STARVED, ExerciseRun, ProbeOutcome
 from .sandbox import isolation_level, sandboxed
@@ -58,6 +59,8 @@ class ProbeRequest:
     reference: bool = False
     limits: Limits = Limits()
     environment: tuple[tuple[str, str], ...] = ()
+    # A batch's fork servers (fork_server.py): the folder of their sockets; "" starts fresh workers.
+    fork_server: str = ""
 
     @property
     def probe_file(self) -> Path:
@@ -71,7 +74,7 @@ def probe_request(course: Course, exercise: str, folder: Path, seed: int, refere
                         reference=reference, limits=course.limits, environment=tuple(course.environment.items()))
 
 
-def _clean_environment(home: str, course_environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
+def clean_environment(home: str, course_environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
     """No secrets and no inherited settings: the basics, one thread per numeric library, and what
     the course's frameworks need to start quietly (course.toml [environment])."""
     return {
@@ -137,13 +140,26 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def _worker_request(request: ProbeRequest, probes: list[str]) -> dict:
+    """What the worker reads: no expected value, only where the code is and how to probe it."""
+    return {"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
+            "probes_dir": str(request.probes_dir.resolve()), "probes": probes,
+            "seed": request.seed, "params": request.params, "reference": request.reference}
+
+
+def _fork_worker(request: ProbeRequest, probes: list[str], log, cgroup: WorkerCgroup) -> ForkedWorker | None:
+    """A worker from the batch's fork server for this exercise, or None (there is none, or it refused)."""
+    limits = request.limits
+    return start_forked(request.fork_server, _worker_request(request, probes), request.module_path.resolve(),
+                        request.exercise, log, cgroup.paths, memory_bytes=limits.memory_mib * 1024 * 1024,
+                        output_bytes=limits.output_bytes, scratch_bytes=limits.scratch_mib * 1024 * 1024)
+
+
 def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, cgroup: WorkerCgroup):
     """Write the request, then start the worker; returns the process and the read end of its channel."""
     request_file = os.path.join(workdir, "request.json")
     with open(request_file, "w", encoding="utf-8") as handle:
-        json.dump({"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
-                   "probes_dir": str(request.probes_dir.resolve()), "probes": probes,
-                   "seed": request.seed, "params": request.params, "reference": request.reference}, handle)
+        json.dump(_worker_request(request, probes), handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
     limits = request.limits
@@ -154,7 +170,7 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
                         level=isolation_level(limits.isolation))
     try:
         process = subprocess.Popen(
-            command, cwd=home, env=_clean_environment(home, request.environment), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            command, cwd=home, env=clean_environment(home, request.environment), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
             pass_fds=(write_end,),
             preexec_fn=_limit_resources(limits.memory_mib, limits.output_bytes,
                                         _process_allowance(limits.processes), cgroup))
@@ -207,10 +223,16 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
 
 
 def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
-                slow: SlowCall | None = None) -> tuple[list[dict], str | None]:
-    """Run one worker for `probes`; return its events and why it stopped early, if it did."""
+                slow: SlowCall | None = None) -> tuple[list[dict], str | None, str]:
+    """Run one worker for `probes`; return its events, why it stopped early if it did, and its isolation:
+    forked by the batch's fork server where there is one that answers, else a fresh process."""
     cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
-    process, read_end = _start_worker(request, probes, workdir, log, cgroup)
+    process = _fork_worker(request, probes, log, cgroup) if request.fork_server else None
+    if process is not None:
+        read_end, isolation = process.read_end, FORK_ISOLATION
+    else:
+        process, read_end = _start_worker(request, probes, workdir, log, cgroup)
+        isolation = isolation_level(request.limits.isolation)
     clock = WorkerClock(lambda: cgroup.processes() if cgroup.active else process_tree(process.pid))
     stopped = None
     try:
@@ -224,12 +246,14 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
                 pass
         _kill_group(process)
         cgroup.close()
+        if isinstance(process, ForkedWorker):
+            process.close()
     if stopped is None and not _finished(events, probes):
         code = process.returncode
-        if code is not None and code > 128 and isolation_level(request.limits.isolation) == "bwrap":
-            code = 128 - code  # bubblewrap reports a child killed by signal N as 128 + N
+        if code is not None and code > 128 and isolation in ("bwrap", FORK_ISOLATION):
+            code = 128 - code  # bubblewrap, as the fork server's init, reports a child killed by signal N as 128 + N
         stopped = f"exit {code}"
-    return events, stopped
+    return events, stopped, isolation
 
 
 def _declared(events: list[dict]) -> list[str] | None:
@@ -303,7 +327,8 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
     with tempfile.TemporaryDirectory(prefix=f"autograder-{request.exercise}-") as workdir:
         with open(os.path.join(workdir, "console.log"), "w+b") as log:
             while True:
-                events, stopped = _run_worker(request, pending, workdir, log, slow)
+                events, stopped, isolation = _run_worker(request, pending, workdir, log, slow)
+                run.isolation = isolation if run.isolation in ("", isolation) else f"{run.isolation}+{isolation}"
                 pending = pending or _declared(events) or []
                 current = None
                 for event in events:

@@ -18,14 +18,14 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED"]
+__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED", "readable_system", "interpreter_dirs"]
 
 UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache",
                 "/etc/localtime")
 
 
-def _interpreter_dirs() -> list[str]:
+def interpreter_dirs() -> list[str]:
     """Everything the interpreter and the installed packages are read from."""
     places = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
               os.path.dirname(os.path.realpath(sys.executable))}
@@ -34,15 +34,18 @@ def _interpreter_dirs() -> list[str]:
     return [p for p in real if not any(p != q and p.startswith(q + os.sep) for q in real)]
 
 
+def readable_system() -> list[tuple[str, str | None]]:
+    """The system folders a worker sees, read-only: (place, None), or (place, target) for a symbolic link."""
+    return [(place, os.readlink(place) if os.path.islink(place) else None) for place in _SYSTEM_DIRS
+            if os.path.islink(place) or os.path.exists(place)]
+
+
 def _bwrap_arguments(readable: list[Path], scratch: Path, scratch_bytes: int) -> list[str]:
     arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                  "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for place in _SYSTEM_DIRS:
-        if os.path.islink(place):
-            arguments += ["--symlink", os.readlink(place), place]
-        elif os.path.exists(place):
-            arguments += ["--ro-bind", place, place]
-    for place in _interpreter_dirs():
+    for place, link in readable_system():
+        arguments += ["--symlink", link, place] if link is not None else ["--ro-bind", place, place]
+    for place in interpreter_dirs():
         arguments += ["--ro-bind", place, place]
     for place in readable:
         arguments += ["--ro-bind", str(place), str(place)]

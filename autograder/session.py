@@ -8,6 +8,7 @@ the whole run is long: a slow machine is not a slow submission.
 """
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
@@ -22,8 +23,9 @@ __all__ = ["GradingSession"]
 
 class GradingSession:
     def __init__(self, course: Course, submission: Path, solutions: Path, seed: int,
-                 reference_cache: Path | None = None) -> None:
+                 reference_cache: Path | None = None, fork_server: str = "") -> None:
         self.course = course
+        self.fork_server = fork_server
         self.reference_cache = reference_cache
         self.submission = submission
         self.solutions = solutions
@@ -35,7 +37,11 @@ class GradingSession:
         self._slow: dict[str, SlowCall] = {}
 
     def reference_request(self, exercise: str) -> ProbeRequest:
-        return probe_request(self.course, exercise, self.solutions, self.seed, reference=True)
+        return self._request(exercise, self.solutions, reference=True)
+
+    def _request(self, exercise: str, folder: Path, reference: bool = False) -> ProbeRequest:
+        request = probe_request(self.course, exercise, folder, self.seed, reference=reference)
+        return dataclasses.replace(request, fork_server=self.fork_server)
 
     def start(self, exercises: list[str]) -> None:
         """Start every exercise's workers at once; the reference may come from its recording."""
@@ -45,7 +51,7 @@ class GradingSession:
                     reference_run, self.reference_request(exercise), self.course.recordings_dir, self.reference_cache)
                 self._slow[exercise] = SlowCall()
                 self._student[exercise] = self._executor.submit(
-                    run_probes, probe_request(self.course, exercise, self.submission, self.seed),
+                    run_probes, self._request(exercise, self.submission),
                     self._slow[exercise])
 
     def student(self, exercise: str, on_slow: Callable[[str], None] | None = None) -> ExerciseRun:
@@ -67,6 +73,14 @@ class GradingSession:
         """What the submission's workers observed, per exercise, for the record of a batch run."""
         return {exercise: future.result().to_json() for exercise, future in self._student.items()
                 if future.done() and not future.cancelled() and future.exception() is None}
+
+    def isolation(self) -> str:
+        """How the submission's workers were isolated ("fork-server", "bwrap", "basic", joined by "+" when
+        they differ), or "" before any ran."""
+        used = {part for future in self._student.values()
+                if future.done() and not future.cancelled() and future.exception() is None
+                for part in future.result().isolation.split("+") if part}
+        return "+".join(sorted(used))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

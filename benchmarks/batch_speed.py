@@ -1,37 +1,95 @@
 """Batch grading against one `pytest autograder` run per submission, in the same run.
 
-Grades N copies of a course's solutions three ways and prints the times and ratios:
-  sequential  N runs of `pytest autograder --submission COPY`, one after another
-  batch       `python -m autograder grade CLASS --out OUT --jobs J` (sandboxed where bubblewrap exists)
-  batch-basic the same with `isolation = "basic"`: the sandbox's overhead is batch / batch-basic
-It also prints the peak memory (max RSS of any one process) of a single grading run.
+Grades N copies of an assignment's solutions four ways and prints the times and ratios:
+  sequential   N runs of `pytest autograder --submission COPY`, one after another
+  fork server  `python -m autograder grade CLASS --out OUT --jobs J`: workers forked from the
+               batch's fork servers (the default, where the machine runs them)
+  fresh        the same with `--fresh-workers`: a fresh sandboxed process per worker
+  fresh-basic  fresh workers with `isolation = "basic"`: the sandbox's overhead is fresh / fresh-basic
+It also prints the physical floor, the CPU seconds of the probes' own work on the solutions with every
+import left out (N copies shared by J processors), and peak memory: the largest process of a single
+grading run, and the fork servers of a batch.
 
     python benchmarks/batch_speed.py [--copies 16] [--jobs 2] [--course course.toml] [--assignment ID]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import tomlkit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import DEFAULT_COURSE_FILE, load_course  # noqa: E402
+from autograder.course import DEFAULT_COURSE_FILE, Course, load_course  # noqa: E402
+from autograder.runner import WORKER_FILE  # noqa: E402
+
+# One exercise's probes on the solutions in a process that has already imported the probe module:
+# the CPU seconds of the probes alone.
+PROBES_ONLY = """
+import json, os, resource, sys, importlib.util
+spec = importlib.util.spec_from_file_location("worker", sys.argv[1])
+worker = importlib.util.module_from_spec(spec); spec.loader.exec_module(worker)
+request = json.loads(sys.argv[2])
+worker.load_probe_module(request["probes_dir"], request["exercise"])
+with open(os.devnull, "w") as sink:
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    path = "/tmp/probes-only-request.json"
+    with open(path, "w") as handle:
+        json.dump(request, handle)
+    worker.main(["worker", path, str(sink.fileno())])
+    after = resource.getrusage(resource.RUSAGE_SELF)
+print(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+"""
 
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def probes_cpu_seconds(course: Course) -> float:
+    """The CPU seconds of every exercise's probes on the solutions, imports left out."""
+    total = 0.0
+    for exercise in course.exercises:
+        request = {"exercise": exercise.id, "module_path": str((course.solutions_dir / exercise.file).resolve()),
+                   "probes_dir": str(course.probes_dir.resolve()), "probes": [], "seed": course.seed,
+                   "params": dict(exercise.params), "reference": False}
+        environment = dict(os.environ, **{k: v.replace("{home}", "/tmp") for k, v in course.environment.items()},
+                           OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        completed = subprocess.run([sys.executable, "-c", PROBES_ONLY, str(WORKER_FILE), json.dumps(request)],
+                                   capture_output=True, text=True, env=environment, cwd=tempfile.gettempdir())
+        total += float(completed.stdout.strip().splitlines()[-1])
+    return total
+
+
+class ForkServerMemory(threading.Thread):
+    """The largest summed RSS of the batch's zygotes (processes running zygote.py), sampled every 50 ms."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.05):
+            total = 0
+            for process in psutil.process_iter(["cmdline", "memory_info"]):
+                if any(part.endswith("zygote.py") for part in process.info["cmdline"] or []):
+                    total += process.info["memory_info"].rss
+            self.peak = max(self.peak, total)
 
 
 def main() -> None:
@@ -59,19 +117,33 @@ def main() -> None:
             sequential = sum(timed(pytest_run + [str(root / "class" / f"student{i:02d}")])
                              for i in range(args.copies))
             grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs), *one]
-            batch = timed(grade + ["--out", str(root / "out-sandboxed"), "--course", str(course.path)])
-            basic = timed(grade + ["--out", str(root / "out-basic"), "--course", str(basic_course)])
+            memory = ForkServerMemory()
+            memory.start()
+            forked = timed(grade + ["--out", str(root / "out-forked"), "--course", str(course.path)])
+            memory.stopped.set()
+            memory.join()
+            fresh = timed(grade + ["--out", str(root / "out-fresh"), "--course", str(course.path), "--fresh-workers"])
+            basic = timed(grade + ["--out", str(root / "out-basic"), "--course", str(basic_course),
+                                   "--fresh-workers"])
+            records = [json.loads(p.read_text())["result"] for p in (root / "out-forked").glob("*/record.json")]
         finally:
             basic_course.unlink()
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         timed(pytest_run + [str(root / "class" / "student00")])
         peak_mib = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    print(f"{course.title}: {args.copies} copies of the solutions, --jobs {args.jobs}")
-    print(f"{'sequential pytest autograder runs':<40} {sequential:8.1f} s")
-    print(f"{'batch grade (sandboxed)':<40} {batch:8.1f} s   {sequential / batch:5.2f}x faster")
-    print(f"{'batch grade (basic isolation)':<40} {basic:8.1f} s   {sequential / basic:5.2f}x faster")
-    print(f"{'sandbox overhead (sandboxed / basic)':<40} {batch / basic:8.2f}")
-    print(f"{'peak memory of one process':<40} {peak_mib:8.0f} MiB")
+    floor = probes_cpu_seconds(course) * args.copies / args.jobs
+    isolation = sorted({record["isolation"] for record in records})
+    print(f"{course.title}: {args.copies} copies of the solutions, --jobs {args.jobs}, {os.cpu_count()} processors")
+    print(f"{'sequential pytest autograder runs':<44} {sequential:8.1f} s")
+    print(f"{'grade, fork server (isolation ' + '/'.join(isolation) + ')':<44} {forked:8.1f} s   "
+          f"{sequential / forked:5.2f}x faster")
+    print(f"{'grade --fresh-workers (sandboxed)':<44} {fresh:8.1f} s   {sequential / fresh:5.2f}x faster")
+    print(f"{'grade --fresh-workers (basic isolation)':<44} {basic:8.1f} s   {sequential / basic:5.2f}x faster")
+    print(f"{'floor: the probes alone, no import':<44} {floor:8.1f} s   {sequential / floor:5.2f}x faster")
+    print(f"{'fork server / fresh':<44} {forked / fresh:8.2f}")
+    print(f"{'sandbox overhead (fresh / basic)':<44} {fresh / basic:8.2f}")
+    print(f"{'peak memory of one process':<44} {peak_mib:8.0f} MiB")
+    print(f"{'peak memory of the fork servers (RSS)':<44} {memory.peak / 2**20:8.0f} MiB")
 
 
 if __name__ == "__main__":

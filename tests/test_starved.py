@@ -96,7 +96,8 @@ def test_a_probe_starved_twice_is_not_graded_and_the_others_still_run(tmp_path, 
     declared = [{"event": "probes", "names": names}, {"event": "imported"}]
     finishing = [event for name in rest for event in ({"event": "start", "probe": name},
                                                       {"event": "done", "probe": name, "value": {}})]
-    stops = iter([(declared + [{"event": "start", "probe": first}], "starved")] * 2 + [(declared + finishing, None)])
+    stops = iter([(declared + [{"event": "start", "probe": first}], "starved", "basic")] * 2
+                 + [(declared + finishing, None, "basic")])
     asked = []
 
     def scripted_worker(request, probes, workdir, log, slow=None):

@@ -1,0 +1,214 @@
+"""Fork servers for batch grading: each exercise's frameworks imported once per batch, not once per worker.
+
+A batch starts one zygote (zygote.py) per exercise, each holding what that exercise's probe module
+imports. Every `pytest autograder` run of the batch is given the folder of their sockets
+(`--fork-server DIR`), and its runner asks the exercise's zygote for a worker instead of starting
+a fresh interpreter. The worker it forks is sealed off as a bubblewrap worker is (its own pid,
+mount and network namespaces, its own root holding only the interpreter, the probe code and its
+own file, uid 65534, not dumpable, the same rlimits, control groups and wall-clock kill), and the
+submitted source reaches it over the socket, so no other submission is ever in its reach.
+
+Forking is never a condition of a grade: where a zygote is missing, dead or refuses, that worker
+starts fresh, as `pytest autograder` does on a student's laptop, and the run's isolation says which
+path graded each exercise. Fork servers need Linux and root (the grader makes namespaces and
+mounts for each worker); elsewhere `grade` uses fresh workers.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .course import Course
+from .sandbox import UNPRIVILEGED, readable_system, interpreter_dirs
+
+__all__ = ["ForkServers", "ForkedWorker", "start_forked", "unavailable", "FORK_ISOLATION", "SCRATCH"]
+
+ZYGOTE_FILE = Path(__file__).resolve().parent / "zygote.py"
+WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
+FORK_ISOLATION = "fork-server"
+# Every forked worker's home and working folder, a tmpfs of its own at the same path in each worker's
+# root: the zygote imported the frameworks with this HOME, so a worker's environment is the zygote's.
+SCRATCH = "/autograder-scratch"
+READY_SECONDS = 180.0
+
+
+def unavailable(course: Course) -> str | None:
+    """Why this machine cannot run fork servers for `course`, or None."""
+    if course.limits.isolation == "basic":
+        return "course.toml asks for basic isolation"
+    if sys.platform != "linux":
+        return "fork servers need Linux"
+    if os.geteuid() != 0:
+        return "fork servers need root (each worker gets namespaces and mounts of its own)"
+    return None
+
+
+class ForkServers:
+    """The zygotes of one batch, one per exercise of `course`: `with ForkServers(course) as servers:`.
+
+    `servers.option` is the `pytest autograder` option that lets a grading run use them (empty if
+    none started); `servers.problems` says why an exercise has none."""
+
+    def __init__(self, course: Course) -> None:
+        self.course = course
+        self.problems: dict[str, str] = {}
+        self.folder: Path | None = None
+        self._zygotes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def option(self) -> tuple[str, ...]:
+        return ("--fork-server", str(self.folder)) if self._zygotes else ()
+
+    def __enter__(self) -> "ForkServers":
+        why = unavailable(self.course)
+        if why is not None:
+            self.problems = {e.id: why for e in self.course.exercises}
+            return self
+        self.folder = Path(tempfile.mkdtemp(prefix="autograder-fork-servers-"))
+        starting = {e.id: self._start(e.id) for e in self.course.exercises}
+        deadline = time.monotonic() + READY_SECONDS
+        for exercise, process in starting.items():
+            problem = _wait_until_ready(process, deadline)
+            if problem is None:
+                self._zygotes[exercise] = process
+            else:
+                self.problems[exercise] = problem
+                _stop(process)
+        return self
+
+    def _start(self, exercise: str) -> subprocess.Popen:
+        from .runner import clean_environment  # the runner imports this module
+        folder = self.folder
+        root = folder / f"{exercise}.root"
+        root.mkdir()
+        readable = [str(WORKER_FILE), str(self.course.probes_dir.resolve())]
+        config = {"exercise": exercise, "probes_dir": str(self.course.probes_dir.resolve()),
+                  "worker_file": str(WORKER_FILE), "socket": str(folder / f"{exercise}.sock"),
+                  "root": str(root), "scratch": SCRATCH, "unprivileged": UNPRIVILEGED,
+                  "system": readable_system(), "readable": [*interpreter_dirs(), *readable]}
+        config_file = folder / f"{exercise}.json"
+        config_file.write_text(json.dumps(config), encoding="utf-8")
+        with open(folder / f"{exercise}.log", "wb") as log:
+            return subprocess.Popen([sys.executable, "-I", str(ZYGOTE_FILE), str(config_file)], cwd=folder,
+                                    env=clean_environment(SCRATCH, tuple(self.course.environment.items())),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                                    start_new_session=True)
+
+    def __exit__(self, *exc_info) -> None:
+        for process in self._zygotes.values():
+            _stop(process)
+        self._zygotes.clear()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _wait_until_ready(process: subprocess.Popen, deadline: float) -> str | None:
+    """None once the zygote says "ready"; else why it did not."""
+    ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    line = process.stdout.readline() if ready else b""
+    if line.strip() == b"ready":
+        return None
+    return "its zygote did not start" + (f" (exit {process.poll()})" if process.poll() is not None else " in time")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+class ForkedWorker:
+    """A worker the zygote forked, as the runner sees a Popen: a pid that leads its own process group,
+    `wait`, and `returncode` (negative for a signal)."""
+
+    def __init__(self, connection: socket.socket, pid: int, read_end: int) -> None:
+        self._connection = connection
+        self._pending = b""
+        self.pid = pid
+        self.read_end = read_end
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            if b"\n" in self._pending:
+                line, self._pending = self._pending.split(b"\n", 1)
+                message = json.loads(line)
+                if "exit" in message:
+                    self.returncode = int(message["exit"])
+                    break
+                continue
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired("forked worker", timeout)
+            self._connection.settimeout(left)
+            try:
+                chunk = self._connection.recv(4096)
+            except socket.timeout:
+                raise subprocess.TimeoutExpired("forked worker", timeout) from None
+            except OSError:
+                chunk = b""
+            if not chunk:  # the leader was killed before it could say
+                self.returncode = -signal.SIGKILL
+                break
+            self._pending += chunk
+        return self.returncode
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def start_forked(folder: str, request_data: dict, source_path: Path, exercise: str, log, cgroup_paths: list[Path],
+                 memory_bytes: int, output_bytes: int, scratch_bytes: int) -> ForkedWorker | None:
+    """Ask the exercise's zygote in `folder` for a worker; None when there is none to ask or it refuses."""
+    path = Path(folder) / f"{exercise}.sock"
+    if not path.exists():
+        return None
+    try:
+        source = source_path.read_bytes()
+    except OSError:
+        return None
+    job = {"request": request_data, "source": base64.b64encode(source).decode(),
+           "cgroups": [str(group) for group in cgroup_paths], "scratch_bytes": scratch_bytes,
+           "limits": {"memory_bytes": memory_bytes, "output_bytes": output_bytes}}
+    data = json.dumps(job).encode() + b"\n"
+    read_end, write_end = os.pipe()
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.settimeout(30)
+        connection.connect(str(path))
+        sent = socket.send_fds(connection, [data], [write_end, log.fileno()])
+        connection.sendall(data[sent:])
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = connection.recv(4096)
+            if not chunk:
+                raise ConnectionError("the zygote closed the connection")
+            reply += chunk
+        first, _, rest = reply.partition(b"\n")
+        pid = json.loads(first).get("pid")
+        if not isinstance(pid, int):
+            raise ConnectionError(f"the zygote answered {first[:200]!r}")
+    except (OSError, ValueError):
+        connection.close()
+        os.close(read_end)
+        return None
+    finally:
+        os.close(write_end)
+    worker = ForkedWorker(connection, pid, read_end)
+    worker._pending = rest
+    return worker

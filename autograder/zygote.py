@@ -1,0 +1,303 @@
+"""A fork server for one exercise's workers: the frameworks imported once, a sealed worker forked per call.
+
+Started by autograder.fork_server, as root, as `python -I zygote.py CONFIG_JSON`, with the
+workers' own clean environment. It loads the exercise's probe module, which imports whatever
+the exercise's probes need (the course declares its frameworks by importing them there), runs
+the module's optional `warm()` in a throwaway child to learn what warming imports, and imports
+that too. Warming itself never runs here: a first optimizer step or `fit` starts thread pools,
+and a thread alive at fork time may hold a lock that no forked child can ever take. So the
+zygote proves it still runs one thread, then answers "ready" and serves its Unix socket.
+
+One connection per worker: a JSON line (the worker's request, the submitted source, its control
+groups and limits) with two file descriptors, the event channel's write end and the console log.
+The reply is {"pid": P}, P being a process that leads its own session, then {"exit": CODE} when
+the worker ends (CODE as subprocess reports it: negative for a signal). Before any student code,
+the worker (forked from P in new namespaces) is sealed off as a bubblewrap worker is:
+- its own pid, mount, network, IPC and UTS namespaces: it sees, signals and traces no other
+  worker, has no network, and everything it starts dies with it;
+- a root of its own: the system and interpreter folders and the probe code read-only, the
+  submitted file alone at its own path (the source came over the socket: no other submission is
+  reachable), a size-capped scratch tmpfs, a private /tmp and a minimal /dev;
+- its control groups, its rlimits, then uid and gid 65534, no new privileges, not dumpable.
+This file uses the standard library only, as worker.py does.
+"""
+from __future__ import annotations
+
+import base64
+import ctypes
+import importlib.util
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+UNPRIVILEGED = 65534
+DEVICES = ("null", "zero", "full", "random", "urandom")
+REQUEST_LIMIT = 8 << 20  # bytes of one request: an exercise file and its settings
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _call(result: int, what: str) -> None:
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = (lambda text: None if text is None else text.encode())
+    _call(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+          f"mount {target}")
+
+
+def _prctl(option: int, value: int) -> None:
+    _call(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl {option}")
+
+
+def _load(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+# ---- the zygote ----
+
+def _learn_warm_imports(probe_module) -> list[str]:
+    """Run the probe module's `warm()` in a throwaway child; the modules it imported, by name."""
+    warm = getattr(probe_module, "warm", None)
+    if not callable(warm):
+        return []
+    read_end, write_end = os.pipe()
+    before = set(sys.modules)
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            warm()
+            os.write(write_end, json.dumps(sorted(set(sys.modules) - before)).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        data = reader.read()
+    os.waitpid(pid, 0)
+    return json.loads(data or b"[]")
+
+
+def prepare(config: dict):
+    """Import what the exercise's workers need; the worker module, ready to serve a request."""
+    worker = _load("autograder_worker", config["worker_file"])
+    probe_module = worker.load_probe_module(config["probes_dir"], config["exercise"])
+    for name in _learn_warm_imports(probe_module):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module warming happened to import that will not import alone
+            pass
+    if _threads() != 1:
+        raise RuntimeError(f"{_threads()} threads run after importing the probe module: forking would not be safe")
+    return worker
+
+
+def serve(config: dict, worker) -> None:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(config["socket"])
+    os.chmod(config["socket"], 0o600)
+    listener.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the session leaders are reaped by the kernel
+    print("ready", flush=True)
+    while True:
+        connection, _ = listener.accept()
+        try:
+            message, fds, _, _ = socket.recv_fds(connection, REQUEST_LIMIT, 2)
+            while not message.endswith(b"\n") and len(message) < REQUEST_LIMIT:
+                more = connection.recv(REQUEST_LIMIT)
+                if not more:
+                    break
+                message += more
+            job = json.loads(message)
+            if len(fds) != 2:
+                raise ValueError("a request needs the event channel and the console log")
+        except (OSError, ValueError):
+            connection.close()
+            continue
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            _leader(config, worker, job, connection, *fds)  # never returns
+        for fd in fds:
+            os.close(fd)
+        connection.close()
+
+
+# ---- one worker: a session leader, the namespace's init, the worker ----
+
+def _send(connection: socket.socket, **message) -> None:
+    try:
+        connection.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        pass
+
+
+def _leader(config: dict, worker, job: dict, connection: socket.socket, channel: int, log: int) -> None:
+    """Its own session (the runner kills the whole group) in the worker's control groups; then new
+    namespaces, whose init it forks; it reports the worker's end as its own."""
+    code = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        for group in job["cgroups"]:
+            with open(os.path.join(group, "cgroup.procs"), "w") as handle:
+                handle.write(str(os.getpid()))
+        _call(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        _send(connection, pid=os.getpid())
+        init = os.fork()
+        if init == 0:
+            connection.close()
+            _init(config, worker, job, channel, log)  # never returns
+        os.close(channel)
+        os.close(log)
+        _, status = os.waitpid(init, 0)
+        code = os.waitstatus_to_exitcode(status)
+    except BaseException:  # noqa: BLE001 - whatever failed, the runner hears an end
+        traceback.print_exc()
+    finally:
+        _send(connection, exit=code)
+        os._exit(0)
+
+
+def _init(config: dict, worker, job: dict, channel: int, log: int) -> None:
+    """Pid 1 of the new namespace, as bubblewrap's own process is: it builds the worker's root, starts
+    the worker as pid 2 (so the worker gets signals as any process does), reaps orphans, and ends with
+    the worker's exit status; when it ends, the kernel ends everything left in the namespace."""
+    code = 1
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _new_root(config, job, base64.b64decode(job["source"]))
+        pid = os.fork()
+        if pid == 0:
+            _worker(worker, job, channel, log)  # never returns
+        os.close(channel)
+        os.close(log)
+        while True:
+            done, status = os.waitpid(-1, 0)
+            if done == pid:
+                code = os.waitstatus_to_exitcode(status)
+                break
+    except BaseException:  # noqa: BLE001 - the runner reads the exit and the console log
+        traceback.print_exc()
+    finally:
+        os._exit(code if code >= 0 else 128 - code)
+
+
+def _bind_readonly(source: str, root: str) -> None:
+    target = root + source
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(source, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _new_root(config: dict, job: dict, source: bytes) -> None:
+    """The worker's own root, as sandbox.py's bubblewrap arguments build it, then chroot into it."""
+    root = config["root"]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=8m")
+    for place, link in config["system"]:
+        if link is not None:
+            os.makedirs(os.path.dirname(root + place), exist_ok=True)
+            os.symlink(link, root + place)
+        else:
+            _bind_readonly(place, root)
+    for place in config["readable"]:
+        _bind_readonly(place, root)
+    os.makedirs(root + "/proc")
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/dev")
+    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=64k")
+    for device in DEVICES:
+        open(f"{root}/dev/{device}", "a").close()
+        _mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    for place, size in (("/dev/shm", 64 << 20), ("/tmp", 64 << 20)):
+        os.makedirs(root + place, exist_ok=True)
+        _mount("tmpfs", root + place, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
+    module = root + job["request"]["module_path"]
+    os.makedirs(os.path.dirname(module), exist_ok=True)
+    with open(module, "wb") as handle:
+        handle.write(source)
+    scratch = root + config["scratch"]
+    os.makedirs(scratch, exist_ok=True)
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"mode=0700,uid={UNPRIVILEGED},gid={UNPRIVILEGED},size={job['scratch_bytes']}")
+    os.chroot(root)
+    os.chdir(config["scratch"])
+
+
+def _worker(worker, job: dict, channel: int, log: int) -> None:
+    """The worker: its console and limits, then uid 65534 with no privilege, then the worker's own code."""
+    code = 1
+    try:
+        null = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        for fd in (null, log):
+            os.close(fd)
+        request_file = "/tmp/request.json"
+        with open(request_file, "w", encoding="utf-8") as handle:
+            json.dump(job["request"], handle)
+        limits = job["limits"]
+        resource.setrlimit(resource.RLIMIT_DATA, (limits["memory_bytes"],) * 2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"],) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.setgroups([])
+        os.setgid(UNPRIVILEGED)
+        os.setuid(UNPRIVILEGED)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        _prctl(PR_SET_DUMPABLE, 0)
+        sys.stdin = open(0, "r", closefd=False)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        code = worker.main(["worker.py", request_file, str(channel)])
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the runner reads the exit and the console log
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        os._exit(code)
+
+
+def main(argv: list[str]) -> int:
+    with open(argv[1], encoding="utf-8") as handle:
+        config = json.load(handle)
+    worker = prepare(config)
+    serve(config, worker)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
