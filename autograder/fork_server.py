@@ -93,7 +93,7 @@ class ForkServers:
         root.mkdir()
         readable = [str(WORKER_FILE), str(self.course.probes_dir.resolve())]
         config = {"exercise": exercise, "probes_dir": str(self.course.probes_dir.resolve()),
-                  "worker_file": str(WORKER_FILE), "socket": str(folder / f"{exercise}.sock"),
+                  "worker_file": str(WORKER_FILE), "socket": _socket_name(exercise),
                   "root": str(root), "scratch": SCRATCH, "unprivileged": UNPRIVILEGED,
                   "system": readable_system(), "readable": [*interpreter_dirs(), *readable]}
         config_file = folder / f"{exercise}.json"
@@ -110,6 +110,12 @@ class ForkServers:
         self._zygotes.clear()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _socket_name(exercise: str) -> str:
+    """The socket's name inside the fork servers' folder. Both sides reach it relative to the folder:
+    a Unix socket's path may hold only about 100 bytes, and a temporary folder's may be longer."""
+    return f"{exercise}.sock"
 
 
 def _wait_until_ready(process: subprocess.Popen, deadline: float) -> str | None:
@@ -175,7 +181,7 @@ class ForkedWorker:
 def start_forked(folder: str, request_data: dict, source_path: Path, exercise: str, log, cgroup_paths: list[Path],
                  memory_bytes: int, output_bytes: int, scratch_bytes: int) -> ForkedWorker | None:
     """Ask the exercise's zygote in `folder` for a worker; None when there is none to ask or it refuses."""
-    path = Path(folder) / f"{exercise}.sock"
+    path = Path(folder) / _socket_name(exercise)
     if not path.exists():
         return None
     try:
@@ -190,7 +196,11 @@ def start_forked(folder: str, request_data: dict, source_path: Path, exercise: s
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.settimeout(30)
-        connection.connect(str(path))
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            connection.connect(f"/proc/self/fd/{folder_fd}/{_socket_name(exercise)}")
+        finally:
+            os.close(folder_fd)
         sent = socket.send_fds(connection, [data], [write_end, log.fileno()])
         connection.sendall(data[sent:])
         reply = b""

@@ -1,0 +1,221 @@
+"""Fork servers: faster batch grading that seals each worker off as a fresh one, and changes no grade.
+
+On the tiny course (a zygote starts in a fraction of a second): grades through the fork servers equal
+grades from fresh workers; a submission graded beside its victim can see, signal, trace or reach
+nothing of it; a zygote killed mid-batch leaves every grade right and no process behind.
+The whole corpus of the real course through fork servers is in tests/test_corpus.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import batch
+from autograder.batch import grade_class
+from autograder.course import load_course
+from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
+
+TESTS = Path(__file__).resolve().parent
+TINY = load_course(TESTS / "tiny_course" / "course.toml")
+FUNCTION = "lists"
+needs_fork_servers = pytest.mark.skipif(unavailable(TINY) is not None, reason=str(unavailable(TINY)))
+pytestmark = needs_fork_servers
+
+
+def _submission(folder: Path, body: str = "", top: str = "") -> Path:
+    """The tiny solutions, with `top` at the top of the function exercise's module and `body` first in its function."""
+    shutil.copytree(TINY.solutions_dir, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / TINY.exercise(FUNCTION).file
+    source = module.read_text()
+    start = source.index("    ### BEGIN SOLUTION\n")
+    source = source[:start] + textwrap.indent(textwrap.dedent(body), "    ") + source[start:]
+    future = "from __future__ import annotations\n"
+    module.write_text(source.replace(future, future + textwrap.dedent(top), 1))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def own_temporary_folder(tmp_path, monkeypatch) -> Path:
+    """Every temporary folder of the test's grading under its own: the zygotes' and the workers' command
+    lines name their files there, so that the processes of this test are told from any other grading's."""
+    folder = tmp_path / "temporary"
+    folder.mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _zygotes_and_workers(folder: Path, kind: bytes = b"") -> list[int]:
+    """Processes running the grader's zygote (or any forked from it) or worker code on files in `folder`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (any(part.endswith((b"zygote.py", b"worker.py")) for part in command)
+                and any(str(folder).encode() in part for part in command) and kind in b" ".join(command)):
+            found.append(int(entry.name))
+    return found
+
+
+CLASS = {  # name -> (what it is, function body, module top)
+    "right": ("the solutions", "", ""),
+    "wrong": ("a running total that skips the first value", "values = list(values)[1:]\n", ""),
+    "raises": ("a function that raises", "raise ValueError('no')\n", ""),
+    "exits": ("a module that exits at import", "", "import sys\nsys.exit(3)\n"),
+    "kills_itself": ("a function that kills its own process", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+                     ""),
+    "prints": ("a function that prints", "print('hello from', values)\n", ""),
+}
+
+
+def _class(root: Path) -> Path:
+    for name, (_, body, top) in CLASS.items():
+        _submission(root / name, body, top)
+    return root
+
+
+def _verdicts(results) -> dict[str, dict[str, str]]:
+    return {name: {f"{c.exercise}.{c.check}": c.message for c in result.checks if not c.passed}
+            for name, result in results.items()}
+
+
+def test_the_fork_servers_grade_as_fresh_workers_do(tmp_path, own_temporary_folder):
+    _class(tmp_path / "class")
+    forked = grade_class(tmp_path / "class", tmp_path / "forked", jobs=2, course_file=TINY.path)
+    fresh = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False)
+    assert {n: r.score for n, r in forked.items()} == {n: r.score for n, r in fresh.items()}
+    assert _verdicts(forked) == _verdicts(fresh)
+    assert forked["right"].score == TINY.max_points and forked["wrong"].score < TINY.max_points
+    assert {r.isolation for r in forked.values()} == {FORK_ISOLATION}
+    assert FORK_ISOLATION not in {r.isolation for r in fresh.values()}
+    for name in forked:  # the path is on record where Gradescope's format keeps it
+        extra = json.loads((tmp_path / "forked" / name / "results.json").read_text())["extra_data"]
+        assert extra["isolation"] == FORK_ISOLATION
+    assert "hello from" in json.dumps(json.loads((tmp_path / "forked" / "prints" / "record.json").read_text()))
+    assert not _zygotes_and_workers(own_temporary_folder)
+
+
+ATTACK = """
+import ctypes, errno, json, os, signal, socket, time
+
+REACH_OUT = True  # signal and trace what it sees; the unsealed control below only looks
+
+
+def _attack():
+    seen = {"pids": set(), "signalled": [], "traced": [], "files": [], "writable": [], "network": []}
+    libc = ctypes.CDLL(None, use_errno=True)
+    mine = os.path.realpath(__file__)
+    ends = time.monotonic() + 4  # long enough to overlap the victim's worker
+    while time.monotonic() < ends:
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != os.getpid():
+                seen["pids"].add(int(name))
+                if REACH_OUT and libc.ptrace(0x4206, int(name), 0, 0) == 0:  # PTRACE_SEIZE: attach, stop nothing
+                    seen["traced"].append(int(name))
+                    libc.ptrace(17, int(name), 0, 0)  # PTRACE_DETACH
+        try:  # signal 0 sends nothing, but succeeds if this process may signal any other but its init
+            if REACH_OUT:
+                os.kill(-1, 0)
+                seen["signalled"].append("kill(-1, 0) reached someone")
+        except OSError:
+            pass
+        for top in ("/tmp", "/var/tmp", "/root", "/home", "/work", "/srv", "/dev/shm"):
+            for folder, dirs, files in os.walk(top):
+                dirs[:] = [d for d in dirs if d not in (".venv", "site-packages", ".git")]
+                if os.access(folder, os.W_OK) and folder not in seen["writable"]:
+                    seen["writable"].append(folder)
+                for file in files:
+                    path = os.path.realpath(os.path.join(folder, file))
+                    if file == "lists.py" and path != mine and path not in seen["files"]:
+                        seen["files"].append(path)
+        try:
+            socket.create_connection(("127.0.0.1", 22), timeout=0.2)
+            seen["network"].append("connected")
+        except OSError:
+            pass
+        time.sleep(0.05)
+    seen["pids"] = sorted(seen["pids"])
+    return seen
+
+FOUND = _attack()
+"""
+
+
+def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path, own_temporary_folder):
+    """Both in one batch, two at a time: the victim's worker sleeps at import, so that it is alive
+    while the attacker looks for it, tries to signal everything it may (with signal 0, which harms
+    nothing should the sandbox fail), traces what it sees and walks the disk."""
+    _submission(tmp_path / "class" / "victim", top="import time\ntime.sleep(3)\n")
+    _submission(tmp_path / "class" / "attacker", body="print('FOUND', json.dumps(FOUND))\n", top=ATTACK)
+    results = grade_class(tmp_path / "class", tmp_path / "out", jobs=2, course_file=TINY.path)
+    assert results["victim"].score == TINY.max_points and results["victim"].isolation == FORK_ISOLATION
+    assert results["attacker"].score <= TINY.max_points
+    record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
+    printed = record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
+    found = json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
+    assert found["pids"] == [1], found  # its own namespace: only its init, never another worker
+    assert not found["traced"] and not found["signalled"] and not found["network"], found
+    assert all(path.startswith(str(TINY.probes_dir.resolve())) for path in found["files"]), found
+    assert all(folder.startswith(("/tmp", "/dev/shm")) for folder in found["writable"]), found
+    assert not _zygotes_and_workers(own_temporary_folder)
+
+
+def test_a_zygote_killed_mid_batch_leaves_every_grade_right_and_no_process_behind(tmp_path, monkeypatch,
+                                                                                   own_temporary_folder):
+    _class(tmp_path / "class")
+    expected = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False)
+    grade_and_export = batch._grade_and_export
+    killed = []
+
+    def kill_the_zygotes_after_the_first(*args, **kwargs):
+        exported = grade_and_export(*args, **kwargs)
+        if not killed:
+            for pid in _zygotes_and_workers(own_temporary_folder, b"zygote.py"):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        return exported
+    monkeypatch.setattr(batch, "_grade_and_export", kill_the_zygotes_after_the_first)
+    results = grade_class(tmp_path / "class", tmp_path / "forked", jobs=1, course_file=TINY.path)
+    assert killed
+    assert _verdicts(results) == _verdicts(expected)
+    assert {n: r.score for n, r in results.items()} == {n: r.score for n, r in expected.items()}
+    isolation = {r.isolation for r in results.values()}
+    assert FORK_ISOLATION in isolation and isolation - {FORK_ISOLATION}  # before the kill, and after it
+    time.sleep(0.5)
+    assert not _zygotes_and_workers(own_temporary_folder)
+
+
+def test_without_root_or_with_basic_isolation_there_is_no_fork_server():
+    import dataclasses
+    basic = dataclasses.replace(TINY, limits=dataclasses.replace(TINY.limits, isolation="basic"))
+    with ForkServers(basic) as servers:
+        assert servers.option == () and set(servers.problems) == {e.id for e in TINY.exercises}
+
+
+def test_the_attack_finds_what_an_unsealed_worker_can_reach(tmp_path):
+    """The control of the test above: the same search from a worker with basic isolation (a process and
+    limits only) does see other processes and the grader's files, so the test above can fail. It only
+    looks: such a worker runs as the grader's own user, root here, and must not signal or trace anyone."""
+    course = Path(shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
+    settings = (course / "course.toml").read_text()
+    (course / "course.toml").write_text(settings.replace("[limits]\n", '[limits]\nisolation = "basic"\n', 1))
+    looking_only = ATTACK.replace("REACH_OUT = True", "REACH_OUT = False")  # a worker that is root here
+    _submission(tmp_path / "class" / "attacker", top=looking_only,  # the first few: printed output is kept short
+                body="print('FOUND', json.dumps({key: FOUND[key][:8] for key in ('pids', 'files')}))\n")
+    grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
+    record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
+    assert record["result"]["isolation"] == "basic"
+    printed = record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
+    found = json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
+    assert len(found["pids"]) > 5 and any(not path.startswith(str(TINY.probes_dir.resolve()))
+                                          for path in found["files"]), found
