@@ -138,6 +138,9 @@ class Exercise:
     curves: tuple[Curve, ...] = ()
     # Whether the exercise's code has room for style, so that two submissions alike stand out (similarity).
     compare_code: bool = False
+    # Modules a batch's fork server imports once for this exercise, beside its probe module's own imports:
+    # those a first training step would import in every worker (fork_server.py).
+    preload: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -307,7 +310,7 @@ class _CheckFields:
 
 
 _EXERCISE_KEYS = ("id", "title", "checks", "params", "grading", "answer_key_probes", "free_text", "compare_code",
-                  "curves")
+                  "curves", "preload")
 _PLAIN = (bool, int, float, str)
 
 
@@ -395,6 +398,7 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
         answer_key_probes=_strings(table.get("answer_key_probes", []), f"{where} answer_key_probes"),
         free_text=_string_table(table.get("free_text", {}), f"{where} [exercises.free_text]"),
         compare_code=compare_code,
+        preload=_strings(table.get("preload", []), f"{where} preload"),
         curves=_curves(table.get("curves", {}), f"{where} [exercises.curves]", checks, grading))
 
 

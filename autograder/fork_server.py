@@ -78,7 +78,7 @@ class ForkServers:
         starting = {e.id: self._start(e.id) for e in self.course.exercises}
         deadline = time.monotonic() + READY_SECONDS
         for exercise, process in starting.items():
-            problem = _wait_until_ready(process, deadline)
+            problem = _wait_until_ready(process, deadline, self.folder / f"{exercise}.log")
             if problem is None:
                 self._zygotes[exercise] = process
             else:
@@ -93,6 +93,7 @@ class ForkServers:
         root.mkdir()
         readable = [str(WORKER_FILE), str(self.course.probes_dir.resolve())]
         config = {"exercise": exercise, "probes_dir": str(self.course.probes_dir.resolve()),
+                  "preload": list(self.course.exercise(exercise).preload),
                   "worker_file": str(WORKER_FILE), "socket": _socket_name(exercise),
                   "root": str(root), "scratch": SCRATCH, "unprivileged": UNPRIVILEGED,
                   "system": readable_system(), "readable": [*interpreter_dirs(), *readable]}
@@ -118,13 +119,15 @@ def _socket_name(exercise: str) -> str:
     return f"{exercise}.sock"
 
 
-def _wait_until_ready(process: subprocess.Popen, deadline: float) -> str | None:
-    """None once the zygote says "ready"; else why it did not."""
+def _wait_until_ready(process: subprocess.Popen, deadline: float, log: Path) -> str | None:
+    """None once the zygote says "ready"; else why it did not, with the last line it wrote."""
     ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
     line = process.stdout.readline() if ready else b""
     if line.strip() == b"ready":
         return None
-    return "its zygote did not start" + (f" (exit {process.poll()})" if process.poll() is not None else " in time")
+    said = [text for text in log.read_text(encoding="utf-8", errors="replace").splitlines() if text.strip()]
+    return ("its fork server did not start" + (" in time" if process.poll() is None else "")
+            + (f": {said[-1].strip()}" if said else ""))
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -2,11 +2,13 @@
 
 Started by autograder.fork_server, as root, as `python -I zygote.py CONFIG_JSON`, with the
 workers' own clean environment. It loads the exercise's probe module, which imports whatever
-the exercise's probes need (the course declares its frameworks by importing them there), runs
-the module's optional `warm()` in a throwaway child to learn what warming imports, and imports
-that too. Warming itself never runs here: a first optimizer step or `fit` starts thread pools,
-and a thread alive at fork time may hold a lock that no forked child can ever take. So the
-zygote proves it still runs one thread, then answers "ready" and serves its Unix socket.
+the exercise's probes need (the course declares its frameworks by importing them there), and
+the exercise's `preload` modules from course.toml: those a first training step would import in
+every worker (torch's first optimizer step imports torch._dynamo, some 800 modules). Nothing is
+run here: a first optimizer step or `fit` starts thread pools, and a thread alive at fork time may
+hold a lock that no forked child can ever take. Importing the frameworks starts none (measured:
+torch, torch._dynamo, tensorflow and keras leave one thread), and the zygote proves it still runs
+one thread before it answers "ready" and serves its Unix socket.
 
 One connection per worker: a JSON line (the worker's request, the submitted source, its control
 groups and limits) with two file descriptors, the event channel's write end and the console log.
@@ -76,37 +78,12 @@ def _threads() -> int:
 
 # ---- the zygote ----
 
-def _learn_warm_imports(probe_module) -> list[str]:
-    """Run the probe module's `warm()` in a throwaway child; the modules it imported, by name."""
-    warm = getattr(probe_module, "warm", None)
-    if not callable(warm):
-        return []
-    read_end, write_end = os.pipe()
-    before = set(sys.modules)
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            warm()
-            os.write(write_end, json.dumps(sorted(set(sys.modules) - before)).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reader:
-        data = reader.read()
-    os.waitpid(pid, 0)
-    return json.loads(data or b"[]")
-
-
 def prepare(config: dict):
     """Import what the exercise's workers need; the worker module, ready to serve a request."""
     worker = _load("autograder_worker", config["worker_file"])
-    probe_module = worker.load_probe_module(config["probes_dir"], config["exercise"])
-    for name in _learn_warm_imports(probe_module):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module warming happened to import that will not import alone
-            pass
+    worker.load_probe_module(config["probes_dir"], config["exercise"])
+    for name in config["preload"]:
+        importlib.import_module(name)
     if _threads() != 1:
         raise RuntimeError(f"{_threads()} threads run after importing the probe module: forking would not be safe")
     return worker

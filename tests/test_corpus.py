@@ -9,15 +9,22 @@ exercise for real, as a class, and prove the replay gives the same verdicts.
 """
 from __future__ import annotations
 
+import dataclasses
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import tomlkit
-from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exercises, graded_exercises, recorded_run,
-                               recording_path, reference_for, replay, seeds_of)
+from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exercises, entry_files, entry_request,
+                               graded_exercises, recorded_run, recording_path, reference_for, replay, seeds_of,
+                               wanted_entries)
 from submission_tools import CORPUS_KINDS, build_submission, case_files, case_name, corpus_cases, expectation
 
 from autograder.batch import grade_class
+from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
+from autograder.observations import ExerciseRun
+from autograder.runner import run_probes
 from autograder.course import load_course
 
 COURSE = load_course()
@@ -148,3 +155,35 @@ def test_real_grading_agrees_with_the_replay(case: Path, real_failures):
     else:
         assert_loses_exactly_its_points(case, failed)
     assert set(failed) == set(_replayed(case, COURSE.seed)), f"{case.name}: the replay is not faithful"
+
+
+def _forked_run(entry: Entry, fork_servers: Path, scratch: Path) -> ExerciseRun:
+    """The entry's probes run by a worker the fork servers fork, as a batch's runs are."""
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    for name, data in entry_files(entry).items():
+        (folder / name).write_bytes(data)
+    request = dataclasses.replace(entry_request(COURSE, entry, folder), fork_server=str(fork_servers))
+    return run_probes(request)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(unavailable(COURSE) is not None, reason=str(unavailable(COURSE)))
+def test_the_fork_servers_grade_the_whole_corpus_as_fresh_workers_did(tmp_path):
+    """Every recorded run (each case's exercises at each of its seeds, the reference at the other seeds),
+    run again through fork servers: the same observations, so the same grades, on either path."""
+    entries = wanted_entries(COURSE)
+    with ForkServers(COURSE) as servers, ThreadPoolExecutor(max_workers=2) as pool:
+        assert not servers.problems
+        runs = list(pool.map(lambda entry: _forked_run(entry, servers.folder, tmp_path), entries))
+    differing = []
+    for entry, run in zip(entries, runs):
+        assert run.isolation == FORK_ISOLATION, entry.name
+        recorded = recorded_run(COURSE, entry)
+        if entry.case is None:  # the reference: its observations themselves
+            same = run.to_json() == recorded.to_json()
+        else:
+            reference = reference_for(COURSE, entry.exercise, entry.seed)
+            same = replay(COURSE, entry.exercise, run, reference) == replay(COURSE, entry.exercise, recorded, reference)
+        if not same:
+            differing.append(entry.name)
+    assert not differing, f"graded differently through the fork servers: {differing}"

@@ -105,6 +105,8 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
     ('[[exercises]]\nid = "x"\nanswer_key_probes = "answers"\n[exercises.checks.a]\npoints = 1\n',
      "answer_key_probes should be a list of strings"),
     (BASE + "[exercises.free_text]\nq1 = 3\n", "should be a table of strings"),
+    ('[[exercises]]\nid = "x"\npreload = "torch"\n[exercises.checks.a]\npoints = 1\n',
+     "preload should be a list of strings"),
     (BASE + "[environment]\nTHREADS = 1\n", "[environment] should be a table of strings"),
     (BASE + "[setup]\nindex = 'x'\n", "unknown key 'index'"),
     ("[course]\nseed = 1\n", "no [[exercises]]"),

@@ -22,6 +22,7 @@ from autograder import batch
 from autograder.batch import grade_class
 from autograder.course import load_course
 from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
+from autograder.sandbox import isolation_level
 
 TESTS = Path(__file__).resolve().parent
 TINY = load_course(TESTS / "tiny_course" / "course.toml")
@@ -219,3 +220,22 @@ def test_the_attack_finds_what_an_unsealed_worker_can_reach(tmp_path):
     found = json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
     assert len(found["pids"]) > 5 and any(not path.startswith(str(TINY.probes_dir.resolve()))
                                           for path in found["files"]), found
+
+
+def test_a_fork_server_that_would_fork_a_running_thread_refuses_and_workers_start_fresh(tmp_path):
+    """A preload that starts a thread (a thread alive at fork time may hold a lock forever in the child):
+    that exercise's fork server never serves, its workers start fresh, and the grades are the same."""
+    course = Path(shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
+    (course / "autograder" / "probes" / "_starts_a_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    settings = (course / "course.toml").read_text()
+    (course / "course.toml").write_text(settings.replace(f'id = "{FUNCTION}"\n', f'id = "{FUNCTION}"\n'
+                                                         'preload = ["course_probes._starts_a_thread"]\n', 1))
+    changed = load_course(course / "course.toml")
+    with ForkServers(changed) as servers:
+        assert set(servers.problems) == {FUNCTION} and "threads run" in servers.problems[FUNCTION]
+        assert servers.option  # the other exercise's fork server serves
+    _submission(tmp_path / "class" / "right")
+    results = grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
+    assert results["right"].score == TINY.max_points
+    assert set(results["right"].isolation.split("+")) == {FORK_ISOLATION, isolation_level("auto")}
