@@ -28,7 +28,7 @@ TESTS = Path(__file__).resolve().parent
 TINY = load_course(TESTS / "tiny_course" / "course.toml")
 FUNCTION = "lists"
 needs_fork_servers = pytest.mark.skipif(unavailable(TINY) is not None, reason=str(unavailable(TINY)))
-pytestmark = needs_fork_servers
+pytestmark = [needs_fork_servers, pytest.mark.slow]  # zygotes and batches: seconds each
 
 
 def _submission(folder: Path, body: str = "", top: str = "") -> Path:
