@@ -4,11 +4,11 @@ Started by autograder.fork_server, as root, as `python -I zygote.py CONFIG_JSON`
 workers' own clean environment. It loads the exercise's probe module, which imports whatever
 the exercise's probes need (the course declares its frameworks by importing them there), and
 the exercise's `preload` modules from course.toml: those a first training step would import in
-every worker (torch's first optimizer step imports torch._dynamo, some 800 modules). Nothing is
-run here: a first optimizer step or `fit` starts thread pools, and a thread alive at fork time may
-hold a lock that no forked child can ever take. Importing the frameworks starts none (measured:
-torch, torch._dynamo, tensorflow and keras leave one thread), and the zygote proves it still runs
-one thread before it answers "ready" and serves its Unix socket.
+every worker (a framework's first optimizer step may import hundreds of modules). Nothing is run
+here: a first optimizer step or a first fit starts thread pools, and a thread alive at fork time may
+hold a lock that no forked child can ever take. Importing a framework starts none (the README says
+which were measured), and the zygote proves it still runs one thread before it answers "ready"
+and serves its Unix socket.
 
 One connection per worker: a JSON line (the worker's request, the submitted source, its control
 groups and limits) with two file descriptors, the event channel's write end and the console log.

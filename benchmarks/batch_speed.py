@@ -43,13 +43,15 @@ spec = importlib.util.spec_from_file_location("worker", sys.argv[1])
 worker = importlib.util.module_from_spec(spec); spec.loader.exec_module(worker)
 request = json.loads(sys.argv[2])
 worker.load_probe_module(request["probes_dir"], request["exercise"])
-with open(os.devnull, "w") as sink:
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    path = "/tmp/probes-only-request.json"
-    with open(path, "w") as handle:
-        json.dump(request, handle)
-    worker.main(["worker", path, str(sink.fileno())])
-    after = resource.getrusage(resource.RUSAGE_SELF)
+for name in json.loads(sys.argv[3]):  # the exercise's preload, as its fork server imports it
+    __import__(name)
+sink = os.open(os.devnull, os.O_WRONLY)  # the worker's channel: it closes it when done
+path = "/tmp/probes-only-request.json"
+with open(path, "w") as handle:
+    json.dump(request, handle)
+before = resource.getrusage(resource.RUSAGE_SELF)
+worker.main(["worker", path, str(sink)])
+after = resource.getrusage(resource.RUSAGE_SELF)
 print(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
 """
 
@@ -69,14 +71,18 @@ def probes_cpu_seconds(course: Course) -> float:
                    "params": dict(exercise.params), "reference": False}
         environment = dict(os.environ, **{k: v.replace("{home}", "/tmp") for k, v in course.environment.items()},
                            OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-        completed = subprocess.run([sys.executable, "-c", PROBES_ONLY, str(WORKER_FILE), json.dumps(request)],
-                                   capture_output=True, text=True, env=environment, cwd=tempfile.gettempdir())
+        with tempfile.TemporaryDirectory() as scratch:  # a worker's own empty working folder
+            completed = subprocess.run([sys.executable, "-c", PROBES_ONLY, str(WORKER_FILE), json.dumps(request),
+                                        json.dumps(list(exercise.preload))],
+                                       capture_output=True, text=True, env=environment, cwd=scratch)
         total += float(completed.stdout.strip().splitlines()[-1])
     return total
 
 
 class ForkServerMemory(threading.Thread):
-    """The largest summed RSS of the batch's zygotes (processes running zygote.py), sampled every 50 ms."""
+    """The largest summed PSS of the batch's fork servers and the workers forked from them (processes
+    running zygote.py), sampled every 50 ms: PSS shares each page among the processes that map it, so
+    what a forked worker shares with its fork server is counted once."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -86,9 +92,12 @@ class ForkServerMemory(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(0.05):
             total = 0
-            for process in psutil.process_iter(["cmdline", "memory_info"]):
+            for process in psutil.process_iter(["cmdline"]):
                 if any(part.endswith("zygote.py") for part in process.info["cmdline"] or []):
-                    total += process.info["memory_info"].rss
+                    try:
+                        total += process.memory_full_info().pss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
+                        continue
             self.peak = max(self.peak, total)
 
 
@@ -101,6 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     course = load_course(args.course).one_assignment(args.assignment)
     one = ["--assignment", course.id]
+    floor = probes_cpu_seconds(course) * args.copies / args.jobs
     # The basic-isolation copy of course.toml sits beside it: a course's folders are found from its file.
     basic_course = course.root / f".benchmark-basic-{os.getpid()}.toml"
     settings = tomlkit.parse(course.path.read_text(encoding="utf-8"))
@@ -131,7 +141,6 @@ def main() -> None:
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         timed(pytest_run + [str(root / "class" / "student00")])
         peak_mib = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    floor = probes_cpu_seconds(course) * args.copies / args.jobs
     isolation = sorted({record["isolation"] for record in records})
     print(f"{course.title}: {args.copies} copies of the solutions, --jobs {args.jobs}, {os.cpu_count()} processors")
     print(f"{'sequential pytest autograder runs':<44} {sequential:8.1f} s")
@@ -143,7 +152,7 @@ def main() -> None:
     print(f"{'fork server / fresh':<44} {forked / fresh:8.2f}")
     print(f"{'sandbox overhead (fresh / basic)':<44} {fresh / basic:8.2f}")
     print(f"{'peak memory of one process':<44} {peak_mib:8.0f} MiB")
-    print(f"{'peak memory of the fork servers (RSS)':<44} {memory.peak / 2**20:8.0f} MiB")
+    print(f"{'peak memory of fork servers and workers (PSS)':<44} {memory.peak / 2**20:8.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ way, against its own course.toml read as plain TOML: no test names an exercise o
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -226,3 +227,16 @@ def test_the_real_course_holds_the_xor_assignment_as_before_and_why_frameworks()
     xor, why = course.assignment("xor_frameworks"), course.assignment("why_frameworks")
     assert [e.id for e in xor.exercises] == ["torch_xor", "keras_xor", "concepts"] and xor.max_points == 100
     assert [e.id for e in why.exercises] == ["autodiff", "checkpointing", "concepts_why"] and why.max_points == 100
+
+
+def test_the_engine_names_nothing_of_the_course():
+    """The engine (autograder/*.py, its exporters and templates) grades any course: no framework the
+    course uses, no exercise of it, is named there, not even in a comment."""
+    course = COURSES["course"]
+    words = {"torch", "keras", "tensorflow", "xor", *(e.id for e in course.exercises)}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(words))) + r")\b", re.IGNORECASE)
+    engine = course.root / "autograder"
+    files = [*engine.glob("*.py"), *(engine / "exporters").glob("*.py"), *(engine / "templates").iterdir()]
+    named = [f"{path.relative_to(course.root)}:{number}: {line.strip()}" for path in files
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not named, "\n".join(named)
