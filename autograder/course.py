@@ -165,6 +165,9 @@ class Assignment:
     id: str
     title: str
     exercise_ids: tuple[str, ...]
+    # This assignment's own grading run as benchmarks/gradescope_memory.py measured it (0: [gradescope]'s).
+    measured_peak_mib: int = 0
+    measured_seconds_at_half_cpu: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -259,8 +262,12 @@ class Course:
         made from them (release, nbgrader assignment, zips) is the assignment's."""
         for assignment in self.assignments:
             if assignment.id == assignment_id:
+                measured = {name: getattr(assignment, name) for name in ("measured_peak_mib",
+                                                                         "measured_seconds_at_half_cpu")
+                            if getattr(assignment, name)}
                 return dataclasses.replace(self.only(assignment.exercise_ids), id=assignment.id,
-                                           title=assignment.title, assignments=(assignment,))
+                                           title=assignment.title, assignments=(assignment,),
+                                           gradescope=dataclasses.replace(self.gradescope, **measured))
         raise CourseError(f"{self.path}: no assignment {assignment_id!r} "
                           f"(it has {', '.join(self.assignment_ids)})")
 
@@ -412,9 +419,10 @@ def _assignments(tables: Any, exercises: tuple[Exercise, ...], where: str) -> tu
     known_exercises = [e.id for e in exercises]
     assignments, placed = [], {}
     for table in tables:
-        unknown = sorted(set(table) - {"id", "title", "exercises"})
+        known = {"id", "title", "exercises", "measured_peak_mib", "measured_seconds_at_half_cpu"}
+        unknown = sorted(set(table) - known)
         if unknown:
-            raise CourseError(f"{where} [[assignments]]: unknown key {unknown[0]!r} (known: exercises, id, title)")
+            raise CourseError(f"{where} [[assignments]]: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
         assignment_id = table.get("id")
         if not isinstance(assignment_id, str) or not assignment_id.isidentifier():
             raise CourseError(f"{where}: every [[assignments]] needs an id that is a Python identifier")
@@ -428,8 +436,10 @@ def _assignments(tables: Any, exercises: tuple[Exercise, ...], where: str) -> tu
                 raise CourseError(f"{where}: exercise {exercise_id!r} is in two assignments "
                                   f"({placed[exercise_id]} and {assignment_id})")
             placed[exercise_id] = assignment_id
+        measured = {name: typed_value(name, table[name], getattr(Assignment, name), f"{where} [[assignments]]")
+                    for name in ("measured_peak_mib", "measured_seconds_at_half_cpu") if name in table}
         assignments.append(Assignment(assignment_id, str(table.get("title", assignment_id)),
-                                      tuple(e for e in known_exercises if e in members)))
+                                      tuple(e for e in known_exercises if e in members), **measured))
     ids = [a.id for a in assignments]
     if len(set(ids)) != len(ids):
         raise CourseError(f"{where}: assignment ids must be unique, got {ids}")

@@ -198,7 +198,7 @@ def test_the_tiny_course_has_a_hidden_check():
 # ---- assignments ----
 
 TWO = BASE + ('[[exercises]]\nid = "y"\n[exercises.checks.b]\npoints = 3\n'
-              '[[assignments]]\nid = "second"\ntitle = "The second"\nexercises = ["y"]\n'
+              '[[assignments]]\nid = "second"\ntitle = "The second"\nexercises = ["y"]\nmeasured_peak_mib = 900\n'
               '[[assignments]]\nid = "first"\nexercises = ["x"]\n')
 
 
@@ -209,6 +209,8 @@ def test_an_assignment_is_the_course_cut_to_its_exercises_under_its_own_id_and_t
     assert (second.id, second.title, [e.id for e in second.exercises], second.max_points) == \
         ("second", "The second", ["y"], 3)
     assert course.one_assignment("first").exercise_files == ("x.py",)
+    # an assignment's own Gradescope measurement, or the course's
+    assert (second.gradescope.measured_peak_mib, course.assignment("first").gradescope.measured_peak_mib) == (900, 0)
     with pytest.raises(CourseError, match="holds 2 assignments: choose one with --assignment .second or first."):
         course.one_assignment(None)
     with pytest.raises(CourseError, match="no assignment 'third'"):
