@@ -98,6 +98,8 @@ def serve(config: dict, worker) -> None:
     print("ready", flush=True)
     while True:
         connection, _ = listener.accept()
+        connection.settimeout(10)  # a runner that stops halfway through its request holds up no other
+        fds: list[int] = []
         try:
             message, fds, _, _ = socket.recv_fds(connection, REQUEST_LIMIT, 2)
             while not message.endswith(b"\n") and len(message) < REQUEST_LIMIT:
@@ -109,8 +111,11 @@ def serve(config: dict, worker) -> None:
             if len(fds) != 2:
                 raise ValueError("a request needs the event channel and the console log")
         except (OSError, ValueError):
+            for fd in fds:
+                os.close(fd)
             connection.close()
             continue
+        connection.settimeout(None)
         pid = os.fork()
         if pid == 0:
             listener.close()
