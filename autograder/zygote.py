@@ -201,14 +201,7 @@ def _new_root(config: dict, job: dict, source: bytes) -> None:
     root = config["root"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=8m")
-    for place, link in config["system"]:
-        if link is not None:
-            os.makedirs(os.path.dirname(root + place), exist_ok=True)
-            os.symlink(link, root + place)
-        else:
-            _bind_readonly(place, root)
-    for place in config["readable"]:
-        _bind_readonly(place, root)
+    # The private folders first, the read-only binds over them: a course or an interpreter may live under /tmp.
     os.makedirs(root + "/proc")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + "/dev")
@@ -222,6 +215,14 @@ def _new_root(config: dict, job: dict, source: bytes) -> None:
     for place, size in (("/dev/shm", 64 << 20), ("/tmp", 64 << 20)):
         os.makedirs(root + place, exist_ok=True)
         _mount("tmpfs", root + place, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
+    for place, link in config["system"]:
+        if link is not None:
+            os.makedirs(os.path.dirname(root + place), exist_ok=True)
+            os.symlink(link, root + place)
+        else:
+            _bind_readonly(place, root)
+    for place in config["readable"]:
+        _bind_readonly(place, root)
     module = root + job["request"]["module_path"]
     os.makedirs(os.path.dirname(module), exist_ok=True)
     with open(module, "wb") as handle:

@@ -239,3 +239,17 @@ def test_a_fork_server_that_would_fork_a_running_thread_refuses_and_workers_star
     results = grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
     assert results["right"].score == TINY.max_points
     assert set(results["right"].isolation.split("+")) == {FORK_ISOLATION, isolation_level("auto")}
+
+
+def test_a_course_kept_under_tmp_is_seen_by_its_forked_workers(tmp_path):
+    """A worker's private /tmp is mounted before the read-only folders it is given, so a course (or an
+    interpreter) that lives under /tmp stays visible: a clone in /tmp grades as any other."""
+    course = Path(shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
+    assert str(course).startswith("/tmp/")  # where pytest keeps tmp_path here, as CI may keep its clone
+    probes = course / "autograder" / "probes"  # read from disk by the worker, as an interpreter's files are
+    _submission(tmp_path / "class" / "right", top=f"import os\nSEEN = sorted(os.listdir({str(probes)!r}))\n",
+                body="print('SEEN', SEEN)\n")
+    results = grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
+    assert results["right"].score == TINY.max_points and results["right"].isolation == FORK_ISOLATION
+    record = json.loads((tmp_path / "out" / "right" / "record.json").read_text())
+    assert "lists.py" in record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
