@@ -179,6 +179,13 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
     return process, read_end
 
 
+def _verdict(events: list[dict], clock: WorkerClock) -> str:
+    """How a window that ran out was spent. Until the worker's first event it has run only the grader's
+    own start (the sandbox, the interpreter, the probe code), never student code: whatever held it up
+    there is the machine's doing, so it counts as starved. After that, the worker's clock judges."""
+    return "starved" if not events else clock.verdict()
+
+
 def _read_events(read_end: int, limits: Limits, probes: list[str], clock: WorkerClock,
                  slow: SlowCall | None = None) -> tuple[list[dict], str | None]:
     """Events until every probe has reported or the channel closes; or why reading stopped:
@@ -193,12 +200,12 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
         while True:
             remaining = limit - clock.elapsed()
             if remaining <= 0:
-                return events, clock.verdict()
+                return events, _verdict(events, clock)
             wake = min(remaining, 1.0)
             if slow is not None and slow.kind is None:
                 notice_in = NOTICE_FRACTION * limit - clock.elapsed()
                 if notice_in <= 0:
-                    slow.kind = "starved" if clock.verdict() == "starved" else "working"
+                    slow.kind = "starved" if _verdict(events, clock) == "starved" else "working"
                 else:
                     wake = min(wake, notice_in)
             if not selector.select(timeout=wake):

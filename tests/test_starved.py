@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from throttled_workers import ENVIRONMENT, can_throttle, cpu_quota
+from throttled_workers import ENVIRONMENT, can_throttle, cpu_quota, throttle, unthrottle
 
 from autograder import runner
 from autograder.batch import Graded, export_submission
@@ -130,6 +130,46 @@ def test_a_starved_check_is_neither_passed_nor_failed_anywhere(tmp_path):
     assert any(NOT_A_VERDICT in line for line in score_table(result))
     record = export_submission(Graded(result), Submission("s", tmp_path), tmp_path / "out", TINY, "fingerprint")
     assert record["fingerprint"] == "incomplete"  # a batch grades it again next time
+
+
+class _NoControlGroup:
+    """As for a student who is not root, or in a container that lends no cgroup: the worker's process tree counts."""
+    active = False
+
+    def __init__(self, *limits) -> None:
+        self.paths = []
+
+    def join(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@needs_quota
+@pytest.mark.parametrize("threads_of", ["control group", "process tree"])
+def test_a_starved_start_is_run_again_and_then_graded_in_full(threads_of, monkeypatch):
+    """The first worker gets 1% of a processor and cannot even start within the limit: before its first
+    word no student code has run, so that is the machine's doing. Run again at full speed, it passes."""
+    if threads_of == "process tree":
+        monkeypatch.setattr(runner, "WorkerCgroup", _NoControlGroup)
+    with cpu_quota(0.01) as group:
+        started = throttle(group, workers=1)
+        try:
+            run = run_probes(_request(TINY.solutions_dir, import_seconds=1, probe_seconds=1))
+        finally:
+            unthrottle()
+    assert len(started) == 2 and run.import_error is None, run.import_error
+    assert all(result.passed for result in _grade(run))
+
+
+@pytest.mark.parametrize("events, verdict", [([], "starved"), ([{"event": "probes", "names": []}], "waiting")])
+def test_a_window_before_the_workers_first_word_is_the_machines(events, verdict):
+    """Whatever the clock says (here: it sat waiting), no student code ran before the first event."""
+    class Waiting:
+        def verdict(self) -> str:
+            return "waiting"
+    assert runner._verdict(events, Waiting()) == verdict
 
 
 def test_a_workers_process_tree_is_found_from_proc():

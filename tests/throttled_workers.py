@@ -1,6 +1,6 @@
 """A starved machine, made on purpose: grading workers join a control group with a tiny CPU quota.
 
-Used as a pytest plugin of a grading run (`-p throttled_workers`, with
+Used in-process (`throttle`) or as a pytest plugin of a grading run (`-p throttled_workers`, with
 $AUTOGRADER_TEST_THROTTLE naming the group): only the workers are slowed, not the grader around them.
 Needs root and a writable cgroup v1 cpu hierarchy.
 """
@@ -44,20 +44,31 @@ def cpu_quota(share: float):
                 time.sleep(0.05)
 
 
-def throttle(group: Path) -> None:
-    """From now on, every worker started runs in `group`."""
+def throttle(group: Path, workers: int | None = None) -> list[int]:
+    """From now on, the first `workers` workers started (all, if None) run in `group`.
+
+    Returns the list that counts the workers started, to read afterwards."""
+    started: list[int] = []
     procs = str(group / "cgroup.procs")
 
     def limit(*args):
         apply = _REAL(*args)
+        slowed = workers is None or len(started) < workers
+        started.append(1)
 
         def apply_then_join() -> None:  # in the forked child: builtins only, as runner's own
             apply()
-            with open(procs, "w") as handle:
-                handle.write(str(os.getpid()))
+            if slowed:
+                with open(procs, "w") as handle:
+                    handle.write(str(os.getpid()))
         return apply_then_join
 
     runner._limit_resources = limit
+    return started
+
+
+def unthrottle() -> None:
+    runner._limit_resources = _REAL
 
 
 if os.environ.get(ENVIRONMENT):  # loaded as a plugin of a grading run
