@@ -164,6 +164,8 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
     with ForkServers(course) if fork_servers and pending else contextlib.nullcontext() as servers, \
             ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         options = (*options, *(servers.option if servers else ()))
+        for line in (servers.notes() if servers else ()):
+            print(f"note: {line}", file=sys.stderr)
         futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options): s for s, f in pending}
         try:
             for future in as_completed(futures):

@@ -65,6 +65,14 @@ class ForkServers:
         self.folder: Path | None = None
         self._zygotes: dict[str, subprocess.Popen] = {}
 
+    def notes(self) -> list[str]:
+        """What the instructor should know: the exercises whose workers start fresh, and why (one line a reason)."""
+        by_reason: dict[str, list[str]] = {}
+        for exercise, why in self.problems.items():
+            by_reason.setdefault(why, []).append(exercise)
+        return [f"workers of {', '.join(exercises)} start fresh, with no fork server: {why}"
+                for why, exercises in by_reason.items()]
+
     @property
     def option(self) -> tuple[str, ...]:
         return ("--fork-server", str(self.folder)) if self._zygotes else ()

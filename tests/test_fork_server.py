@@ -201,6 +201,8 @@ def test_without_root_or_with_basic_isolation_there_is_no_fork_server():
     basic = dataclasses.replace(TINY, limits=dataclasses.replace(TINY.limits, isolation="basic"))
     with ForkServers(basic) as servers:
         assert servers.option == () and set(servers.problems) == {e.id for e in TINY.exercises}
+        assert servers.notes() == [f"workers of {', '.join(e.id for e in TINY.exercises)} start fresh, with no "
+                                   "fork server: course.toml asks for basic isolation"]
 
 
 def test_the_attack_finds_what_an_unsealed_worker_can_reach(tmp_path):
