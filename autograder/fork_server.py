@@ -152,9 +152,9 @@ class ForkedWorker:
     """A worker the zygote forked, as the runner sees a Popen: a pid that leads its own process group,
     `wait`, and `returncode` (negative for a signal)."""
 
-    def __init__(self, connection: socket.socket, pid: int, read_end: int) -> None:
+    def __init__(self, connection: socket.socket, pid: int, read_end: int, pending: bytes = b"") -> None:
         self._connection = connection
-        self._pending = b""
+        self._pending = pending  # what the zygote already said after the pid
         self.pid = pid
         self.read_end = read_end
         self.returncode: int | None = None
@@ -230,6 +230,4 @@ def start_forked(folder: str, request_data: dict, source_path: Path, exercise: s
         return None
     finally:
         os.close(write_end)
-    worker = ForkedWorker(connection, pid, read_end)
-    worker._pending = rest
-    return worker
+    return ForkedWorker(connection, pid, read_end, pending=rest)
