@@ -82,3 +82,12 @@ def case_name(case: Path) -> str:
 
 def expectation(case: Path) -> dict:
     return tomllib.loads((case / "expect.toml").read_text(encoding="utf-8"))
+
+
+def split_into_two_assignments(course_file: Path) -> Path:
+    """Append [[assignments]] part_one and part_two, one exercise each, to a two-exercise course file."""
+    first, second = (table["id"] for table in tomllib.loads(course_file.read_text(encoding="utf-8"))["exercises"])
+    with course_file.open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[[assignments]]\nid = "part_one"\ntitle = "Part one"\nexercises = ["{first}"]\n'
+                     f'\n[[assignments]]\nid = "part_two"\ntitle = "Part two"\nexercises = ["{second}"]\n')
+    return course_file

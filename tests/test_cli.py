@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from submission_tools import split_into_two_assignments
 
 import autograder.__main__ as cli
 from autograder.course import Course, REPO_ROOT, load_course
@@ -123,11 +124,7 @@ def test_submit_release_gradescope_and_gradebook_write_where_they_are_told(tiny_
 
 
 def _two_assignments(course_file: Path) -> Course:
-    first, second = load_course(course_file).exercises
-    with course_file.open("a") as handle:
-        handle.write(f'\n[[assignments]]\nid = "part_one"\ntitle = "Part one"\nexercises = ["{first.id}"]\n'
-                     f'\n[[assignments]]\nid = "part_two"\ntitle = "Part two"\nexercises = ["{second.id}"]\n')
-    return load_course(course_file)
+    return load_course(split_into_two_assignments(course_file))
 
 
 @pytest.mark.parametrize("verb", [["submit"], ["release", "OUT"], ["gradescope", "OUT/a.zip"], ["grade", "IN", "--out", "OUT"]])

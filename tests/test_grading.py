@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from submission_tools import Graded, run_grader
+from submission_tools import Graded, run_grader, split_into_two_assignments
 
 from autograder.course import load_course
 
@@ -222,11 +222,7 @@ def two_assignments(tmp_path_factory) -> Path:
     """The tiny course as two assignments, one exercise each."""
     root = Path(shutil.copytree(TINY.root, tmp_path_factory.mktemp("two") / "course",
                                 ignore=shutil.ignore_patterns("__pycache__")))
-    first, second = TINY.exercises
-    with (root / "course.toml").open("a") as course_file:
-        course_file.write(f'\n[[assignments]]\nid = "part_one"\ntitle = "Part one"\nexercises = ["{first.id}"]\n'
-                          f'\n[[assignments]]\nid = "part_two"\ntitle = "Part two"\nexercises = ["{second.id}"]\n')
-    return root / "course.toml"
+    return split_into_two_assignments(root / "course.toml")
 
 
 def test_every_assignment_handed_in_is_graded_with_its_own_subtotal(grade, two_assignments):
