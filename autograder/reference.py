@@ -14,6 +14,7 @@ import ast
 import hashlib
 import json
 import re
+import threading
 from pathlib import Path
 
 from .atomic import write_json_atomically
@@ -25,6 +26,9 @@ __all__ = ["fingerprint", "public_probe_source", "solution_digest", "recorded_re
            "record_reference", "probe_sources"]
 
 REFERENCE_ONLY = re.compile(r"^### BEGIN REFERENCE ONLY$.*?^### END REFERENCE ONLY$\n?", re.M | re.S)
+# CPython 3.11's ast.parse is not thread-safe (gh-106905: "AST constructor recursion depth mismatch"),
+# and batch grading exports submissions from a thread pool: one parse at a time.
+_PARSING = threading.Lock()
 
 
 def public_probe_source(source: str) -> str:
@@ -55,7 +59,9 @@ def imported_siblings(module: Path) -> list[Path]:
 def _relative_imports(path: Path) -> set[str]:
     """Top-level names of `from .name import ...` and `from . import name` in a file (unreadable: none)."""
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        with _PARSING:
+            tree = ast.parse(source)
     except (OSError, SyntaxError, ValueError):
         return set()
     names = set()

@@ -156,3 +156,32 @@ def test_a_recording_without_its_solution_stands_on_its_recorded_digest(tiny, tm
     exercise = tiny.exercises[0]
     without = dataclasses.replace(_request(tiny, exercise.id), module_path=tmp_path / exercise.file)
     assert recorded_reference(without, tiny.recordings_dir) is not None
+
+
+def test_probe_modules_are_never_parsed_by_two_threads_at_once(monkeypatch):
+    """CPython 3.11's ast.parse is not thread-safe (gh-106905), and batch grading exports from a thread pool:
+    a fingerprint computed in several threads at once must parse one file at a time."""
+    import ast
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autograder import reference
+    parse, inside, most = ast.parse, [0], [0]
+    counting = threading.Lock()
+
+    def slow_parse(*args, **kwargs):
+        with counting:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.02)  # a window wide enough for another thread to enter, were it let in
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            with counting:
+                inside[0] -= 1
+    monkeypatch.setattr(reference.ast, "parse", slow_parse)
+    request = _request(COURSES["tiny"], COURSES["tiny"].exercises[0].id)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        fingerprints = set(pool.map(lambda _: reference.fingerprint(request, None), range(8)))
+    assert len(fingerprints) == 1 and most[0] == 1
