@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from .console_text import rendered
 from .course import Check, Exercise
 from .errors import AutograderError, GraderError
 from .observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
@@ -45,7 +46,7 @@ def describe_failure(module: str, call: str, error: dict) -> str:
                    else f"{call} needs {function}(), which is not written yet")
         return (f"{subject}: it raises NotImplementedError{_where(error)} in {module}."
                 + (f" Your {todo}" if todo else " Fill in its TODO."))
-    message = str(error.get("message") or "").strip()
+    message = rendered(str(error.get("message") or "")).strip()
     kind = error.get("type", "Error")
     if kind == "WorkerStopped":
         return f"{call}: {message}"
@@ -120,7 +121,7 @@ class Observed:
 
     def printed(self) -> str:
         """What the student's code printed in the probes this check read, trimmed to its end."""
-        text = "".join(self._student.outcomes[p].printed for p in self.read if p in self._student.outcomes)
+        text = "".join(rendered(self._student.outcomes[p].printed) for p in self.read if p in self._student.outcomes)
         return text if len(text) <= PRINTED_SHOWN else "…" + text[-PRINTED_SHOWN:]
 
 

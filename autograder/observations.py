@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .console_text import rendered
+
 __all__ = ["ProbeOutcome", "ExerciseRun", "CheckFailed", "NotGraded", "STARVED", "starved", "floats", "number",
            "field_of"]
 
@@ -46,10 +48,13 @@ class ProbeOutcome:
 
     @classmethod
     def from_event(cls, event: dict) -> "ProbeOutcome":
-        printed = event.get("printed") if isinstance(event.get("printed"), str) else ""
+        """A worker's event, its printed text and error message as a terminal showed them (console_text)."""
+        printed = rendered(event["printed"]) if isinstance(event.get("printed"), str) else ""
         if event.get("event") == "done":
             return cls(ok=True, value=event.get("value"), printed=printed)
         error = event.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            error = {**error, "message": rendered(error["message"])}
         return cls(ok=False, error=error if isinstance(error, dict) else {"type": "Error", "message": ""},
                    printed=printed)
 
