@@ -14,15 +14,17 @@ from __future__ import annotations
 import importlib
 import itertools
 import statistics
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .course import Course
+from .course import Course, CourseError, Exercise
 from .errors import AutograderError
+from .stubs import stale_stubs, stub_source
 
-__all__ = ["Group", "Row", "similarity_groups", "rank", "write_similarity", "need",
-           "STANDS_OUT", "MIN_SPREAD", "MIN_COMPARED"]
+__all__ = ["Group", "Row", "similarity_groups", "rank", "write_similarity", "need", "given_stub",
+           "filled_in_exercises", "STANDS_OUT", "MIN_SPREAD", "MIN_COMPARED"]
 
 # A pair stands out this many spreads above its list's median: the usual cut-off of the
 # modified z-score (Iglewicz and Hoaglin), where a normal sample almost never reaches.
@@ -96,11 +98,40 @@ def rank(groups: list[Group]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.above is None, -(r.above or 0.0), -r.score, r.item, r.first, r.second))
 
 
+def given_stub(course: Course, exercise: Exercise) -> str:
+    """The stub students were given: what `python -m autograder stubs` generates from the solution.
+
+    Not exercises/ as it stands: an instructor who tried the course there, as the README tells
+    students to, has filled it in, and every submission would then be "the stub's own text"."""
+    solution = course.solutions_dir / exercise.file
+    if solution.is_file():
+        return stub_source(solution.read_text(encoding="utf-8"), str(solution))
+    stub = course.exercises_dir / exercise.file
+    if stub.is_file():  # a course without solutions/ has only its stubs to go by
+        return stub.read_text(encoding="utf-8")
+    raise CourseError(f"{solution}: the solution of {exercise.id!r} is missing; the similarity report "
+                      f"generates the stub students were given from it")
+
+
+def filled_in_exercises(course: Course, exercises: list[Exercise]) -> list[str]:
+    """Files of exercises/ that differ from the stubs their solutions generate (filled in, or stale)."""
+    generated = [e.id for e in exercises if (course.solutions_dir / e.file).is_file()]
+    return [course.exercise(name).file for name in stale_stubs(course.solutions_dir, course.exercises_dir, generated)]
+
+
+def _warn_of_filled_in(course: Course, exercises: list[Exercise]) -> None:
+    for file in filled_in_exercises(course, exercises):
+        print(f"warning: exercises/{file} differs from the stub solutions/{file} generates; the similarity "
+              f"report compares with the generated stub (`python -m autograder stubs` rewrites exercises/)",
+              file=sys.stderr)
+
+
 def similarity_groups(course: Course, submissions: Path, graded: Path | None = None) -> list[Group]:
     """The lists to compare, scored: code of each exercise with room for style, then each free-text answer.
 
     `graded`: an OUT folder of `grade`, whose records give the free-text answers grading saw."""
     from .intake import collect
+    _warn_of_filled_in(course, [e for e in course.exercises if e.compare_code or e.free_text])
     from .similarity_code import code_group
     from .similarity_text import text_groups
     everyone = collect(Path(submissions), course.exercise_files)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 
-from .course import Course, CourseError, Exercise
+from .course import Course, Exercise
 from .intake import Submission
-from .similarity import Group, need
+from .similarity import Group, given_stub, need
 
 __all__ = ["code_group", "UNTOUCHED", "NOT_HANDED_IN"]
 
@@ -29,10 +29,7 @@ def _decoded(data: bytes) -> str:
 def code_group(course: Course, exercise: Exercise, everyone: list[Submission]) -> Group:
     """Every pair of submissions that wrote code of their own for `exercise`, scored from 0 to 1."""
     copydetect = need("copydetect")
-    stub_path, solution_path = course.exercises_dir / exercise.file, course.solutions_dir / exercise.file
-    if not stub_path.is_file():
-        raise CourseError(f"{stub_path}: the stub of {exercise.id!r} is missing; it is the similarity report's "
-                          f"boilerplate (`python -m autograder stubs` writes it)")
+    solution_path = course.solutions_dir / exercise.file
 
     def fingerprint(source: str, boilerplate: set[int] | None = None):
         # the name only picks copydetect's tokenizer; k and window are its defaults (its noise and guarantee)
@@ -41,7 +38,7 @@ def code_group(course: Course, exercise: Exercise, everyone: list[Submission]) -
             copydetect.defaults.GUARANTEE_THRESHOLD - copydetect.defaults.NOISE_THRESHOLD + 1,
             boilerplate=sorted(boilerplate or ()), fp=io.StringIO(source))
 
-    given = fingerprint(stub_path.read_text(encoding="utf-8")).hashes
+    given = fingerprint(given_stub(course, exercise)).hashes
     canonical = set(given)
     if solution_path.is_file():
         canonical |= fingerprint(solution_path.read_text(encoding="utf-8")).hashes

@@ -27,7 +27,7 @@ from types import SimpleNamespace
 
 from .course import Course, CourseError, Exercise
 from .intake import Submission
-from .similarity import Group
+from .similarity import Group, given_stub
 from .worker import PROBE_PACKAGE, load_probe_module, probe_seed, probes_of
 
 __all__ = ["text_groups", "literal_constants", "static_observations", "text_at", "words", "shingles",
@@ -138,15 +138,13 @@ def jaccard(first: set, second: set) -> float:
 def text_groups(course: Course, exercise: Exercise, everyone: list[Submission], graded: Path | None) -> list[Group]:
     """One scored list per free-text column of `exercise`; empty and untouched answers are left out."""
     wanted = {path.split("/")[0] for path in exercise.free_text.values()}
-    stub_path = course.exercises_dir / exercise.file
     with _course_probes(course) as probes_for:
         probes = probes_for(exercise.id)
         missing = wanted - set(probes)
         if missing:
             raise CourseError(f"{course.path}: [exercises.free_text] of {exercise.id!r} names probe "
                               f"{sorted(missing)[0]!r}, which {course.probes_dir / exercise.file} does not define")
-        stub = static_observations(course, exercise, probes,
-                                   stub_path.read_text(encoding="utf-8") if stub_path.is_file() else "", wanted)
+        stub = static_observations(course, exercise, probes, given_stub(course, exercise), wanted)
         seen = {}
         for submission in everyone:
             recorded = _recorded(graded, submission.name, exercise)

@@ -231,3 +231,31 @@ def _with_reason(source: str, why: str) -> str:
     sentence = next(v for v in literal_constants(source).values() if isinstance(v, str) and " " in v)
     quoted = next(q for q in (repr(sentence), f'"{sentence}"') if q in source)
     return source.replace(quoted, repr(why))
+
+
+def _course_with_exercises_filled_in(tmp_path: Path):
+    """This course as an instructor has it after trying it as a student: exercises/ holds the solutions."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(COURSE.path, root / COURSE.path.name)
+    shutil.copytree(COURSE.solutions_dir, root / "solutions")
+    shutil.copytree(COURSE.solutions_dir, root / "exercises")
+    (root / "autograder").symlink_to(COURSE.parts_dir, target_is_directory=True)
+    return load_course(root / COURSE.path.name).only(e.id for e in COURSE.exercises)
+
+
+def test_an_exercises_folder_filled_in_changes_nothing_but_is_warned_of(tmp_path, capsys, report):
+    """The stub is the one the solutions generate, not exercises/ as the instructor left it."""
+    filled_in = _course_with_exercises_filled_in(tmp_path)
+    groups = similarity_groups(filled_in, CLASS)
+    assert [(r.item, r.first, r.second, round(r.score, 6)) for r in rank(groups)] == \
+        [(r.item, r.first, r.second, round(r.score, 6)) for r in report[1]]
+    assert any(r.stands_out for r in rank(groups))
+    warned = capsys.readouterr().err
+    compared = [e for e in filled_in.exercises if e.compare_code or e.free_text]
+    assert compared and all(f"warning: exercises/{e.file} differs from the stub" in warned for e in compared)
+
+
+def test_no_warning_when_exercises_holds_the_generated_stubs(capsys, report):
+    similarity_groups(COURSE, CLASS)
+    assert "warning" not in capsys.readouterr().err
