@@ -235,3 +235,28 @@ def test_moodle_gets_a_key_column_and_one_grade_column(graded, tmp_path, capsys,
                                                    else "S1004"] is None  # no grade, never 0
     said = capsys.readouterr().out
     assert "Katherine Johnson" in said and "Margaret Hamilton" in said
+
+
+@pytest.mark.parametrize("lms, roster, match_column, roster_value", [
+    ("moodle", MOODLE_ROSTER, "ID number", "S1004"),  # the class's folders are named by login, not student number
+    ("canvas", CANVAS_ROSTER, "SIS User ID", None),
+])
+def test_a_key_column_that_matches_too_few_submissions_is_refused_even_when_unmatched_are_allowed(
+        graded, tmp_path, capsys, lms, roster, match_column, roster_value):
+    written = tmp_path / f"{lms}.csv"
+    assert cli.main(_gradebook(graded, "--lms", lms, "--roster", str(roster), "--out", str(written),
+                               "--match-column", match_column, "--allow-unmatched")) == 1
+    error = capsys.readouterr().err
+    assert f"by column {match_column!r}" in error and "0 of 4 submissions" in error
+    assert "submission 'ada.lovelace'" in error  # an example of each side
+    values = [row[match_column] for row in csv.DictReader(io.StringIO(roster.read_text(encoding="utf-8")))
+              if row[match_column].strip()]
+    assert f"roster value {(roster_value or values[0])!r}" in error
+    assert not written.exists()
+
+
+def test_a_few_unmatched_submissions_are_still_allowed(graded, tmp_path):
+    """3 of 4 submissions match (mallory is in no roster): --allow-unmatched leaves her out and writes the file."""
+    written = tmp_path / "canvas.csv"
+    _canvas(graded, CANVAS_ROSTER, written, allow_unmatched=True)
+    assert written.exists()

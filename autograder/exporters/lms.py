@@ -5,8 +5,9 @@ column changed: every other cell keeps its bytes (quotes, line ends, a BOM), so
 its import previews no change but ours. Rows are matched to submissions by one
 roster column, read the way `grade` names a submission folder. A student with
 no submission gets no grade, never a 0; a submission that matches nobody is
-reported, never dropped in silence. Nothing here decides a score: the totals are
-grades.csv's, manual points included.
+reported, never dropped in silence; and when fewer than half of them match,
+the key column is taken to be the wrong one and nothing is written. Nothing
+here decides a score: the totals are grades.csv's, manual points included.
 
 The rules followed are the LMSs' own code. Canvas (lib/gradebook_importer.rb):
 the header starts Student, ID (SIS User ID, SIS Login ID), Section; a row whose
@@ -31,8 +32,8 @@ from ..atomic import write_text_atomically
 from ..errors import AutograderError
 from ..intake import safe_name as submission_folder_name
 
-__all__ = ["LMS_NAMES", "DEFAULT_MATCH_COLUMN", "LmsError", "LmsExport", "read_totals", "canvas_gradebook",
-           "moodle_grades", "export_grades", "summary_lines"]
+__all__ = ["LMS_NAMES", "DEFAULT_MATCH_COLUMN", "MIN_MATCHED_SHARE", "LmsError", "LmsExport", "read_totals",
+           "canvas_gradebook", "moodle_grades", "export_grades", "summary_lines"]
 
 LMS_NAMES = ("canvas", "moodle")
 DEFAULT_MATCH_COLUMN = {"canvas": "SIS Login ID", "moodle": "Email address"}
@@ -42,6 +43,9 @@ CANVAS_STUDENT_COLUMNS = ("Student", "LastName", "FirstName", "ID", "SIS User ID
 CANVAS_TOTALS = ("Current Score", "Current Points", "Current Grade", "Final Score", "Final Points", "Final Grade",
                  "Override Score", "Override Grade", "Override Status")
 POINTS_POSSIBLE = "Points Possible"
+# Fewer submissions than this share matching a roster row means the key column is the wrong one: refused even
+# with --allow-unmatched, which is for a few stragglers (a late enrolment, a folder named by hand).
+MIN_MATCHED_SHARE = 0.5
 MOODLE_NO_GRADE = "-"
 _HIDDEN_ROW = re.compile(r"^\s*(Muted|Manual Posting.*)?\s*$", re.IGNORECASE)  # Canvas's "Manual Posting" row
 _TITLE_AND_ID = re.compile(r"\A(.*)\s\((\d+)\)\Z", re.DOTALL)  # Canvas's "Title (assignment id)"
@@ -191,7 +195,27 @@ def _match(table: _Table, rows: list[int], key: int, totals: dict[str, str | Non
                            f"{table.what} by {match_column!r}: rename one, or match by another --match-column")
         else:
             matched[found[0]] = name
+    _refuse_a_key_that_matches_too_few(table, rows, key, len(totals) - len(unmatched), unmatched, match_column)
     return matched, unmatched
+
+
+def _refuse_a_key_that_matches_too_few(table: _Table, rows: list[int], key: int, matched: int,
+                                       unmatched: list[str], match_column: str) -> None:
+    """LmsError when fewer than MIN_MATCHED_SHARE of the submissions match a roster row, --allow-unmatched or not.
+
+    A few unmatched submissions are a roster's stragglers; most of them are a key column that names students
+    otherwise than the submission folders do, and every student who handed work in would be listed as having
+    handed nothing in."""
+    if not unmatched or matched >= MIN_MATCHED_SHARE * (matched + len(unmatched)):
+        return
+    roster_value = next((table.records[i].values[key].strip() for i in rows if table.records[i].values[key].strip()),
+                        None)
+    example = (f"roster value {roster_value!r} (read as folder {submission_folder_name(roster_value)!r})"
+               if roster_value else "no roster row with a value there")
+    raise LmsError(f"only {matched} of {matched + len(unmatched)} submissions match a roster row by column "
+                   f"{match_column!r}: for example, submission {unmatched[0]!r} and {example}. This column does "
+                   f"not name students as the submission folders do, so --allow-unmatched cannot help: match "
+                   f"by another --match-column, or rename the submission folders to its values")
 
 
 def _tally(export: LmsExport, rows: list[int], matched: dict[int, str], totals: dict[str, str | None],
