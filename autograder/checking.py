@@ -19,6 +19,8 @@ from .results import CheckResult
 __all__ = ["Observed", "CheckFailed", "NotChecked", "GraderError", "close", "describe_failure", "field_of",
            "floats", "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]
 
+# Errors the runner writes itself, whose message says it all.
+RUNNER_STOPS = ("WorkerStopped", "ProtocolViolation")
 # Characters of a failed check's printed output shown to the student (the end of it).
 PRINTED_SHOWN = 600
 
@@ -48,7 +50,7 @@ def describe_failure(module: str, call: str, error: dict) -> str:
                 + (f" Your {todo}" if todo else " Fill in its TODO."))
     message = rendered(str(error.get("message") or "")).strip()
     kind = error.get("type", "Error")
-    if kind == "WorkerStopped":
+    if kind in RUNNER_STOPS:
         return f"{call}: {message}"
     return f"{call} raised {kind}{_where(error)} in {module}" + (f": {message}" if message else "")
 
@@ -140,7 +142,7 @@ def _import_message(module: str, error: dict) -> str:
         return f"{module} is empty (it defines nothing): start again from the stub you were given"
     if kind == "SyntaxError":
         return f"{module} has a syntax error{_where(error)}: {message}. Python cannot read the file until it is fixed"
-    if kind == "WorkerStopped":
+    if kind in RUNNER_STOPS:
         return f"{module}: {message}"
     return f"{module} could not be imported: {kind}{_where(error)}" + (f": {message}" if message else "")
 

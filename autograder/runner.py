@@ -11,6 +11,7 @@ it is reported as not graded, never as a failure.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -292,6 +293,63 @@ def _decode(line: bytes) -> dict | None:
     return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
 
 
+# Verdicts that withhold judgement are the runner's alone: a worker that reports one claims it.
+RESERVED_ERRORS = frozenset({STARVED})
+_EVENT_KINDS = frozenset({"probes", "imported", "import_failed", "start", "done", "failed"})
+
+
+def _claimed(error) -> dict:
+    """A worker's error as the grader reads it: a reserved verdict reported from inside the worker (raised by
+    the student's code, or written to the channel) is the code's claim, and fails like any other error."""
+    if not isinstance(error, dict):
+        return {"type": "Error", "where": None, "todo": False, "message": ""}
+    if error.get("type") in RESERVED_ERRORS:
+        return {**error, "type": "ClaimedVerdict", "todo": False,
+                "message": f"your code reported {error.get('type')!r}, a verdict only the grader gives"}
+    return error
+
+
+def protocol_fault(events: list[dict], requested: list[str]) -> tuple[int, str] | None:
+    """The first event that breaks the worker's protocol, and how, or None: `probes`, then `imported` or
+    `import_failed`, then for each probe asked for (every declared one when none were named), `start` then
+    `done` or `failed`. Only the student's code can write anything else there."""
+    declared = None
+    loaded = False
+    current = None
+    reported: set[str] = set()
+    for index, event in enumerate(events):
+        kind, probe = event.get("event"), event.get("probe")
+        if kind not in _EVENT_KINDS:
+            return index, f"an unknown event {kind!r}"
+        if kind == "probes":
+            if index != 0:
+                return index, "a second list of probes"
+            declared = event.get("names")
+            continue
+        if declared is None:
+            return index, f"{kind!r} before the worker had started"
+        if kind in ("imported", "import_failed"):
+            if loaded:
+                return index, f"{kind!r} after the module had loaded"
+            loaded = True
+            continue
+        if not loaded:
+            return index, f"{kind!r} before the module had loaded"
+        expected = requested or declared
+        if kind == "start":
+            if current is not None:
+                return index, f"'start' of {probe!r} while {current!r} was running"
+            if probe not in expected or probe in reported:
+                return index, f"'start' of {probe!r}, which was not asked for or had already reported"
+            current = probe
+        else:
+            if probe != current:
+                return index, f"{kind!r} for {probe!r} while {current!r} was running"
+            reported.add(probe)
+            current = None
+    return None
+
+
 def _limit(request: ProbeRequest, during: str) -> float:
     return request.limits.import_seconds if during == "import" else request.limits.probe_seconds
 
@@ -316,6 +374,19 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
     return f"the process exited (exit code {code}) before finishing: sys.exit, os._exit or a crash?"
 
 
+def _blame_protocol(run: ExerciseRun, pending: list[str], events: list[dict], fault: str) -> None:
+    """Only code inside the worker writes out of turn on its channel: the import, or every probe not yet
+    reported, fails with what broke the protocol. The worker is not started again for them."""
+    error = {"type": "ProtocolViolation", "where": None, "todo": False,
+             "message": f"the grader's channel received {fault}: code in the submission wrote to it"}
+    if not any(e["event"] == "imported" for e in events):
+        run.import_error = error
+        return
+    for probe in pending:
+        run.outcomes[probe] = ProbeOutcome(ok=False, error=error)
+    pending.clear()
+
+
 def _starved(request: ProbeRequest, during: str) -> dict:
     return {"type": STARVED, "where": None, "todo": False,
             "message": NOT_GRADED_MESSAGE.format(seconds=_limit(request, during))}
@@ -334,20 +405,30 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
     with tempfile.TemporaryDirectory(prefix=f"autograder-{request.exercise}-") as workdir:
         with open(os.path.join(workdir, "console.log"), "w+b") as log:
             while True:
+                asked = list(pending)
                 events, stopped, isolation = _run_worker(request, pending, workdir, log, slow)
                 run.isolation = isolation if run.isolation in ("", isolation) else f"{run.isolation}+{isolation}"
+                fault = protocol_fault(events, asked)
+                if fault is not None:
+                    events = events[:fault[0]]
                 pending = pending or _declared(events) or []
                 current = None
                 for event in events:
                     kind = event["event"]
                     if kind == "import_failed":
-                        run.import_error = event.get("error") if isinstance(event.get("error"), dict) else {}
+                        run.import_error = _claimed(event.get("error"))
                     elif kind == "start":
                         current = event.get("probe")
                     elif kind in ("done", "failed") and event.get("probe") in pending:
-                        run.outcomes[event["probe"]] = ProbeOutcome.from_event(event)
+                        outcome = ProbeOutcome.from_event(event)
+                        if not outcome.ok:
+                            outcome = dataclasses.replace(outcome, error=_claimed(outcome.error))
+                        run.outcomes[event["probe"]] = outcome
                         pending.remove(event["probe"])
                         current = None
+                if fault is not None and run.import_error is None:
+                    _blame_protocol(run, pending, events, fault[1])
+                    break
                 if run.import_error is not None or not stopped:
                     break
                 if not any(e["event"] == "imported" for e in events):  # stopped before the module loaded

@@ -203,3 +203,56 @@ def test_the_forked_child_imports_nothing_before_exec():
     for code in (apply.__code__, WorkerCgroup.join.__code__):
         imports = [i.argval for i in dis.get_instructions(code) if i.opname in ("IMPORT_NAME", "IMPORT_FROM")]
         assert imports == [], f"{code.co_qualname} imports {imports} in the forked child"
+
+
+# ---- what the worker reports is the code's claim: the runner owns verdicts and the protocol ----
+
+# Student code that finds the worker's channel (the `emit` of worker.main, up the stack) and writes to it.
+_FORGE = """
+import os, sys
+frame = sys._getframe()
+while frame is not None and "emit" not in frame.f_locals:
+    frame = frame.f_back
+emit = frame.f_locals["emit"]
+{events}
+os._exit(0)
+"""
+
+
+def _forging(tmp_path: Path, events: str):
+    return _run(tmp_path, FUNCTION, _FORGE.format(events=textwrap.dedent(events).strip()))
+
+
+def test_a_forged_starved_import_fails_instead_of_going_ungraded(tmp_path):
+    run = _forging(tmp_path, """emit(event="import_failed", error={"type": "GraderStarved", "message": "x",
+                                                                      "where": None, "todo": False})""")
+    assert run.import_error["type"] == "ClaimedVerdict"
+    assert "only the grader gives" in run.import_error["message"]
+
+
+def test_a_starved_verdict_raised_by_student_code_is_a_failure(tmp_path):
+    run = _with_function_body(tmp_path, """
+        class GraderStarved(Exception):
+            pass
+        raise GraderStarved("the machine is busy")
+        """)
+    assert {outcome.error["type"] for outcome in run.outcomes.values()} == {"ClaimedVerdict"}
+
+
+@pytest.mark.parametrize("events, says", [
+    ('emit(event="imported")\nemit(event="done", probe="running_total", value={}, printed="")', "while None"),
+    ('emit(event="imported")\nemit(event="start", probe="nonsense")', "not asked for"),
+    ('emit(event="imported")\nemit(event="imported")', "after the module had loaded"),
+    ('emit(event="imported")\nemit(event="probes", names=[])', "second list of probes"),
+    ('emit(event="imported")\nemit(event="verdict", score=100)', "unknown event"),
+])
+def test_events_out_of_turn_fail_every_probe_left(tmp_path, events, says):
+    run = _forging(tmp_path, events)
+    assert run.import_error is None
+    assert run.outcomes and all(not o.ok and o.error["type"] == "ProtocolViolation" for o in run.outcomes.values())
+    assert says in next(iter(run.outcomes.values())).error["message"]
+
+
+def test_the_real_worker_keeps_the_protocol(tmp_path):
+    run = run_probes(_request(TINY.solutions_dir, FUNCTION))
+    assert run.outcomes and all(outcome.ok for outcome in run.outcomes.values())
