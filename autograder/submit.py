@@ -14,7 +14,7 @@ from pathlib import Path
 from .course import Course
 from .errors import AutograderError
 
-__all__ = ["SubmitError", "quick_check", "pack_submission", "submission_name", "MAX_FILE_BYTES"]
+__all__ = ["SubmitError", "quick_check", "unanswered", "pack_submission", "submission_name", "MAX_FILE_BYTES"]
 
 MAX_FILE_BYTES = 512 * 1024  # per exercise file; intake refuses anything larger too
 
@@ -42,14 +42,53 @@ def quick_check(course: Course, exercises: Path) -> list[str]:
             continue
         source = path.read_text(encoding="utf-8", errors="replace")
         try:
-            ast.parse(source, filename=str(path))
+            tree = ast.parse(source, filename=str(path))
         except SyntaxError as error:
             problems.append(f"{path}:{error.lineno}: syntax error: {error.msg}")
             continue
         todos = source.count("raise NotImplementedError")
         if todos:
             problems.append(f"note: {path} still has {todos} unfinished TODO(s)")
+        empty = unanswered(tree)
+        if empty:
+            problems.append(f"note: {path}: {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} still empty: "
+                            f"answer {'it' if len(empty) == 1 else 'them'} before you hand in")
     return problems
+
+
+def unanswered(module: ast.Module) -> list[str]:
+    """Module-level constants (NAME in capitals) still set to an empty value: "", set(), [], {} and the like.
+
+    An answer is given as such a constant, and a stub hands it out empty; there is no NotImplementedError
+    to count, so an unanswered question would otherwise go in without a word. Lowercase names are left
+    alone: an empty list there is more often the code's own state than a question."""
+    empty: dict[str, bool] = {}  # the last assignment wins, as when the module runs
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper():
+                empty[target.id] = _is_empty(value)
+    return [name for name, is_empty in empty.items() if is_empty]
+
+
+_EMPTY_CALLS = {"set", "frozenset", "list", "dict", "tuple", "str"}
+
+
+def _is_empty(value: ast.expr | None) -> bool:
+    """Whether `value` is written as an empty string or container: "", "  ", set(), [], {}, ()."""
+    if isinstance(value, ast.Constant):
+        return isinstance(value.value, str) and not value.value.strip()
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return not value.elts
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _EMPTY_CALLS
+            and not value.args and not value.keywords)
 
 
 def pack_submission(course: Course, exercises: Path, out: Path) -> Path:
