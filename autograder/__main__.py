@@ -23,6 +23,7 @@ from .verdict import RECORD_NAME, verdict
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The instructor's copy: the student release leaves release.py out, and with it every instructor verb.
 INSTRUCTOR_COPY = (PACKAGE_DIR / "release.py").is_file()
+INTERRUPTED = "interrupted: run the same command to resume"
 
 
 def whole_number(least: int) -> Callable[[str], int]:
@@ -133,13 +134,32 @@ def run_grade(args: argparse.Namespace) -> int:
         from .similarity import need
         need("copydetect")
     options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
-    results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
-                          options=options, assignment=course.id, fork_servers=not args.fresh_workers)
-    print((args.out / "report.md").read_text(encoding="utf-8"))
-    print(f"{len(results)} submissions graded: {args.out / 'grades.csv'}")
+    try:
+        results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
+                              options=options, assignment=course.id, fork_servers=not args.fresh_workers)
+    except KeyboardInterrupt:  # every submission exported so far is kept: the next run grades only the rest
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
+    print("\n".join(grade_summary(results, args.out)))
     if getattr(args, "similarity", False):
         _similarity(course, args.submissions, args.out, graded=args.out)
     return 0
+
+
+def grade_summary(results: dict, out: Path) -> list[str]:
+    """What `grade` says when done: counts, the mean score and where to read more (report.md has the rest)."""
+    from .batch import read_records
+    records = read_records(out)
+    incomplete = sorted(name for name in results if records.get(name, {}).get("fingerprint", "incomplete")
+                        == "incomplete")
+    scores = [result.score for result in results.values()]
+    possible = max((result.possible for result in results.values()), default=0)
+    mean = f"mean score {sum(scores) / len(scores):.4g} of {possible:.4g}" if scores else "no score"
+    lines = [f"{len(results)} submissions graded, {mean}, {len(incomplete)} incomplete"]
+    if incomplete:
+        lines.append(f"incomplete (graded again when you run the same command): {', '.join(incomplete)}")
+    lines += [f"grades: {out / 'grades.csv'}", f"report: {out / 'report.html'} (Markdown: {out / 'report.md'})"]
+    return lines
 
 
 def _similarity(course: Course, submissions: Path, out: Path, graded: Path | None) -> None:
@@ -167,6 +187,8 @@ def run_gradebook(args: argparse.Namespace) -> int:
         raise AutograderError(f"--lms {args.lms} needs --roster ROSTER.csv (the gradebook exported from "
                               f"{args.lms.capitalize()}) and --out FILE.csv (the file to import)")
     records = read_records(args.out)
+    if not records and len(course.assignments) > 1:  # no record says which assignment OUT is of
+        raise AutograderError(f"nothing graded here ({args.out}): run `grade` first")
     course = graded_assignment(course, records)  # the one assignment `grade` graded into OUT
     results = rebuild_gradebook(args.out, course, records=records)
     print(f"rebuilt {args.out / 'grades.csv'}")
@@ -258,8 +280,11 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         new.add_argument("exercise_id", help="the new exercise's id, a Python module name")
     grade = verb("grade", "batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
     if grade:
-        grade.add_argument("submissions", type=Path)
-        grade.add_argument("--out", type=Path, required=True)
+        grade.add_argument("submissions", type=Path,
+                           help="the class: one folder or .zip file per submission, named by student id")
+        grade.add_argument("--out", type=Path, required=True,
+                           help="folder for grades.csv, the reports and each submission's feedback; "
+                                "a second run into it grades only what is new or changed")
         _add_assignment_option(grade, "grade")
         grade.add_argument("--jobs", type=whole_number(1), default=None,
                            help="submissions graded at once, 1 or more (default: one per core)")
@@ -284,11 +309,12 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     book = verb("gradebook", "batch.py", run_gradebook,
                 "rebuild grades.csv from OUT, merging the manual points of answers.csv")
     if book:
-        book.add_argument("out", type=Path)
+        book.add_argument("out", type=Path, help="the folder `grade --out` wrote")
         lms = book.add_argument_group("grades for an LMS", "write the file Canvas or Moodle imports, from its "
                                       "exported roster: python -m autograder gradebook OUT --lms canvas "
                                       "--roster ROSTER.csv --out FILE.csv")
-        lms.add_argument("--lms", choices=("canvas", "moodle"), default=None)
+        lms.add_argument("--lms", choices=("canvas", "moodle"), default=None,
+                         help="the LMS whose import file to write")
         lms.add_argument("--roster", type=Path, default=None,
                          help="the LMS's export: Canvas's gradebook CSV, or Moodle's grade export (CSV)")
         lms.add_argument("--out", dest="lms_out", type=Path, default=None, metavar="FILE.csv",

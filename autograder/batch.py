@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,9 +126,33 @@ def export_submission(graded: Graded, submission: Submission, out: Path, course:
 
 
 def _grade_and_export(submission: Submission, out: Path, course: Course, seed: int, fingerprint: str,
-                      options: tuple[str, ...]) -> dict:
-    graded = grade_submission(submission, course, seed, out / ".reference-cache", options)
-    return export_submission(graded, submission, out, course, fingerprint)
+                      options: tuple[str, ...], interrupted: threading.Event | None = None) -> dict | None:
+    """One submission, graded then exported. Whatever fails in it is its own "could not be graded" record,
+    graded again next run, never an exception that stops the class. After Ctrl-C nothing is written (None):
+    a grading run the interrupt cut short would look finished."""
+    try:
+        graded = grade_submission(submission, course, seed, out / ".reference-cache", options)
+        if interrupted is not None and interrupted.is_set():
+            return None
+        return export_submission(graded, submission, out, course, fingerprint)
+    except Exception as error:  # noqa: BLE001 - a grader bug or a full disk costs this submission, not the class
+        return _could_not_grade(submission, out, course, seed, f"the grader could not finish: "
+                                f"{type(error).__name__}: {error}")
+
+
+def _could_not_grade(submission: Submission, out: Path, course: Course, seed: int, why: str) -> dict:
+    """The "regrade me" record of a submission the grader failed on: every check lost with `why`, fingerprint
+    "incomplete". Exported as any record where that works, else the record alone, else kept in memory only."""
+    print(f"warning: {submission.name} could not be graded ({why}): the next run grades it again", file=sys.stderr)
+    graded = Graded(_failed_everywhere(course, submission.name, seed, why), finished=False)
+    try:
+        return export_submission(graded, submission, out, course, "incomplete")
+    except Exception:  # noqa: BLE001 - whatever broke the export may break it again
+        record = {"fingerprint": "incomplete", "result": graded.result.to_json(), "observations": {},
+                  "refused": submission.refused, "ignored": submission.ignored}
+        with contextlib.suppress(OSError):
+            write_json_atomically(record, _record_path(out, submission.name))
+        return record
 
 
 def _progress(total: int):
@@ -166,13 +191,16 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
         options = (*options, *(servers.option if servers else ()))
         for line in (servers.notes() if servers else ()):
             print(f"note: {line}", file=sys.stderr)
-        futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options): s for s, f in pending}
+        interrupted = threading.Event()
+        futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options, interrupted): s
+                   for s, f in pending}
         try:
             for future in as_completed(futures):
                 records[futures[future].name] = future.result()
                 if bar is not None:
                     bar.update()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # what is exported stays; the rest is graded by the next run
+            interrupted.set()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         finally:

@@ -208,3 +208,67 @@ def test_a_real_class_with_a_hostile_member(tmp_path, assignment):
     with (out / "answers.csv").open() as handle:
         alice = next(csv.DictReader(handle))
     assert all(alice[column].strip() for column in free_text_columns(course))
+
+
+def test_grade_prints_a_summary_and_the_paths_not_the_report(graded_class, capsys):
+    """On the class the fixture graded (graded again only where a test above changed it)."""
+    from autograder.__main__ import main
+    root, out, _ = graded_class
+    assert main(["grade", str(root), "--out", str(out), "--course", str(TINY.path)]) == 0
+    printed = capsys.readouterr().out
+    mean = sum(EXPECTED.values()) / len(EXPECTED)
+    assert printed.splitlines()[0] == (f"{len(EXPECTED)} submissions graded, mean score {mean:.4g} of "
+                                       f"{TINY.max_points:.4g}, 0 incomplete")
+    for name in ("grades.csv", "report.html", "report.md"):
+        assert str(out / name) in printed
+    assert "| " not in printed and len(printed.splitlines()) <= 4  # no table of report.md
+
+
+@pytest.mark.parametrize("where", ["grading", "exporting"])
+def test_a_grader_failure_on_one_submission_is_its_regrade_me_record_not_the_class_s(where, tmp_path, monkeypatch):
+    """As CPython 3.11's thread-unsafe ast.parse once did in the thread pool (gh-106905): whatever the grader
+    raises for one submission costs that submission a "could not be graded" record, graded again next run."""
+    from autograder import batch
+    root = _make_class(tmp_path / "class", ("alice", "carl"))
+    step = {"grading": "grade_submission", "exporting": "feedback_markdown"}[where]
+    real = getattr(batch, step)
+
+    def fails_for_carl(*args, **kwargs):
+        if any(getattr(arg, "name", getattr(arg, "submission", None)) == "carl" for arg in args):
+            raise SystemError("AST constructor recursion depth mismatch (before=42, after=37)")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(batch, step, fails_for_carl)
+    results = grade_class(root, tmp_path / "out", jobs=2, course_file=TINY.path, fork_servers=False)
+    assert results["alice"].score == TINY.max_points and results["carl"].score == 0
+    record = json.loads((tmp_path / "out" / "carl" / "record.json").read_text())
+    assert record["fingerprint"] == "incomplete"
+    assert all("SystemError: AST constructor recursion depth mismatch" in c["message"]
+               for c in record["result"]["checks"])
+    assert _totals(tmp_path / "out") == {"alice": TINY.max_points, "carl": 0}
+    monkeypatch.setattr(batch, step, real)
+    grade_class(root, tmp_path / "out", jobs=2, course_file=TINY.path, fork_servers=False)
+    assert _totals(tmp_path / "out") == {"alice": TINY.max_points, "carl": EXPECTED["carl"]}
+    assert json.loads((tmp_path / "out" / "carl" / "record.json").read_text())["fingerprint"] != "incomplete"
+
+
+@pytest.mark.slow  # a real batch, interrupted while a submission sleeps at import
+def test_ctrl_c_says_one_line_keeps_what_was_graded_and_writes_no_half_graded_record(tmp_path):
+    root = _make_class(tmp_path / "class", ("alice",))
+    sleeper = shutil.copytree(TINY.solutions_dir, root / "zed", ignore=shutil.ignore_patterns("__pycache__"))
+    future = "from __future__ import annotations\n"
+    (sleeper / CODE.file).write_text((sleeper / CODE.file).read_text().replace(
+        future, future + "import time\ntime.sleep(8)\n", 1))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(root), "--out", str(out), "--jobs", "1",
+               "--course", str(TINY.path)]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / "alice" / "record.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # zed's grading has started and its worker sleeps
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole foreground group
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "interrupted: run the same command to resume" and "Traceback" not in stderr
+    assert (out / "alice" / "record.json").exists() and not (out / "zed" / "record.json").exists()

@@ -189,3 +189,23 @@ def test_the_zip_submit_writes_in_the_repository_is_ignored_by_git():
     for course in map(whole.assignment, whole.assignment_ids):
         checked = subprocess.run(["git", "check-ignore", "-q", submission_name(course)], cwd=course.root)
         assert checked.returncode == 0, f"{submission_name(course)} is not in .gitignore"
+
+
+def test_gradebook_on_a_folder_with_nothing_graded_says_to_grade_first(tiny_copy, tmp_path, capsys):
+    """With several assignments, no record says which one an empty folder is of; `gradebook` has no
+    --assignment to choose with, so the way out is to grade."""
+    _two_assignments(tiny_copy)
+    (tmp_path / "graded").mkdir()
+    assert cli.main(["gradebook", str(tmp_path / "graded"), "--course", str(tiny_copy)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: nothing graded here") and "run `grade` first" in error
+    assert "--assignment" not in error
+    assert not (tmp_path / "graded" / "grades.csv").exists()
+
+
+@pytest.mark.parametrize("verb", ["grade", "gradebook"])
+def test_every_argument_of_the_grading_verbs_says_what_it_is(verb):
+    """`--help` explains each argument, positional ones and --out included."""
+    verbs = next(action for action in cli.build_parser()._actions if action.choices and verb in action.choices)
+    parser = verbs.choices[verb]
+    assert [action.dest for action in parser._actions if not action.help] == []
