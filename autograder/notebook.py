@@ -3,7 +3,8 @@
 The student's code reaches the grader only as the file its `%%writefile` cell
 wrote; `pytest autograder` grades a private copy of that one file, so student
 code runs in the grader's sandboxed workers and never in the notebook's kernel.
-Each version of a file is graded once per kernel, however many test cells ask.
+Each version of a file is graded once per kernel, however many test cells ask
+(a check left "not graded" by a starved machine is graded again when asked again).
 
 The course is the one the notebook was exported from: its nbgrader_config.py
 names the course file in AUTOGRADER_COURSE, which the kernels nbgrader starts
@@ -43,7 +44,7 @@ def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
     if not path.is_file():
         raise AssertionError(f"{path} does not exist yet: run the cell that starts with "
                              f"`%%writefile {exercise}.py`, then this one again")
-    entry = _results(course, exercise, path).get(check_id)
+    entry = _results(course, exercise, path, check_id).get(check_id)
     if entry is None:
         raise AssertionError(f"the grader did not report {exercise}/{check_id}; tell your instructor")
     if entry["passed"]:
@@ -55,13 +56,15 @@ def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
     raise AssertionError(message)
 
 
-def _results(course: Course, exercise: str, path: Path) -> dict[str, dict]:
+def _results(course: Course, exercise: str, path: Path, check_id: str) -> dict[str, dict]:
     """The grader's verdict on every check of `exercise`, graded once per version of the file.
 
     A run that failed is remembered too: the next test cells report it instead of waiting again.
+    A check the machine kept the grader from judging ("not graded") is no verdict: asked for again,
+    the file is graded again, or a slow moment would stick for the kernel's life.
     """
     key = (course.path.resolve(), exercise, hashlib.sha256(path.read_bytes()).hexdigest())
-    if key not in _graded:
+    if key not in _graded or _not_graded(_graded[key], check_id):
         try:
             _graded[key] = {entry["check"]: entry for entry in _grade(course, exercise, path)
                             if entry.get("exercise") == exercise}
@@ -70,6 +73,11 @@ def _results(course: Course, exercise: str, path: Path) -> dict[str, dict]:
     if isinstance(_graded[key], AssertionError):
         raise AssertionError(str(_graded[key])) from None
     return _graded[key]
+
+
+def _not_graded(results: dict[str, dict] | AssertionError, check_id: str) -> bool:
+    """Whether a remembered run left `check_id` not graded (results.CheckResult.graded is False)."""
+    return isinstance(results, dict) and results.get(check_id, {}).get("graded") is False
 
 
 def _grade(course: Course, exercise: str, path: Path) -> list[dict]:

@@ -1,0 +1,56 @@
+"""notebook.check: one nbgrader test cell, graded by the real grader once per version of the file."""
+from __future__ import annotations
+
+import pytest
+
+from autograder import notebook
+from autograder.course import load_course
+
+COURSE = load_course()
+EXERCISE = COURSE.exercises[0]
+FIRST, SECOND = (check.id for check in EXERCISE.checks[:2])
+
+
+@pytest.fixture
+def runs(monkeypatch, tmp_path):
+    """The grading runs check() asks for, each answered from the list `runs.answers` (one list of checks a run)."""
+    class Runs:
+        answers: list[list[dict]] = []
+        count = 0
+    monkeypatch.setattr(notebook, "_graded", {})
+    monkeypatch.setenv(notebook.COURSE_VARIABLE, str(COURSE.path))
+
+    def grade(course, exercise, path):
+        Runs.count += 1
+        return Runs.answers.pop(0)
+    monkeypatch.setattr(notebook, "_grade", grade)
+    (tmp_path / EXERCISE.file).write_text("# the student's file\n")
+    return Runs
+
+
+def _entry(check_id: str, passed: bool, graded: bool = True) -> dict:
+    """A check of the record, as results.CheckResult writes it."""
+    message = "" if passed else "wrong" if graded else "the grader ran out of time on this machine"
+    return {"exercise": EXERCISE.id, "check": check_id, "name": f"{check_id} works", "passed": passed,
+            "graded": graded, "message": message}
+
+
+def test_a_not_graded_check_is_graded_again_on_the_next_call(runs, tmp_path, capsys):
+    runs.answers = [[_entry(FIRST, False, graded=False), _entry(SECOND, True)],
+                    [_entry(FIRST, True), _entry(SECOND, True)]]
+    with pytest.raises(AssertionError, match="ran out of time"):
+        notebook.check(EXERCISE.id, FIRST, tmp_path)
+    notebook.check(EXERCISE.id, SECOND, tmp_path)  # judged in that run: no need to grade again
+    assert runs.count == 1
+    notebook.check(EXERCISE.id, FIRST, tmp_path)  # asked again: graded again, and passes this time
+    assert runs.count == 2 and "passed" in capsys.readouterr().out
+    notebook.check(EXERCISE.id, FIRST, tmp_path)  # a verdict now: remembered
+    assert runs.count == 2
+
+
+def test_a_verdict_is_remembered_for_the_same_file(runs, tmp_path):
+    runs.answers = [[_entry(FIRST, False), _entry(SECOND, True)]]
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="wrong"):
+            notebook.check(EXERCISE.id, FIRST, tmp_path)
+    assert runs.count == 1
