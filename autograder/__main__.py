@@ -289,7 +289,8 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         grade.add_argument("--jobs", type=whole_number(1), default=None,
                            help="submissions graded at once, 1 or more (default: one per core)")
         grade.add_argument("--seed", type=whole_number(0), default=None,
-                           help="seed of every experiment, 0 or more (default: [course] seed)")
+                           help="seed of every experiment, 0 or more, to replay a batch (default: the seed OUT "
+                                "holds, else a fresh one drawn for this batch)")
         grade.add_argument("--workers-at-once", type=whole_number(0), default=None,
                            help="workers of one submission at once, 0 for all (default: [limits] workers_at_once)")
         grade.add_argument("--fresh-workers", action="store_true",

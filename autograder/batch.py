@@ -33,6 +33,7 @@ from .exporters.gradescope import gradescope_results
 from .exporters.report_html import report_html, ungraded_reasons
 from .grading_process import AUTOGRADER_DIR, run_grading
 from .intake import Submission, collect
+from .official_seed import SEED_FILE, batch_seed
 from .reference import recorded_reference
 from .results import CheckResult, RunResult
 from .runner import probe_request
@@ -167,14 +168,17 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
                 course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = (),
                 assignment: str | None = None, fork_servers: bool = True) -> dict[str, RunResult]:
     """Grade every submission of one assignment in `submissions` into `out`; return the results by
-    submission name. `assignment` may be left out when the course has only one.
+    submission name. `assignment` may be left out when the course has only one. `seed` replays a batch;
+    without it the batch grades at the seed `out` holds, or a fresh one (official_seed.py).
 
     `options` go to every `pytest autograder` run (for example `--workers-at-once 1`). Workers come
     from the batch's fork servers where this machine runs them (fork_server.py), else start fresh."""
     course = load_course(course_file).one_assignment(assignment)
-    seed = course.seed if seed is None else seed
     everyone = collect(submissions, course.exercise_files)
     out.mkdir(parents=True, exist_ok=True)
+    seed = batch_seed(out, seed)
+    print(f"note: seed {seed}, kept in {out / SEED_FILE}: the same command resumes at it, and --seed {seed} "
+          "replays it", file=sys.stderr)
     context = _grading_context(course, seed)
     records, pending = {}, []
     for submission in everyone:

@@ -140,7 +140,8 @@ def real_failures(tmp_path_factory) -> dict[Path, dict[str, str]]:
         root = tmp_path_factory.mktemp(f"real-{number}")
         for case in cases:
             build_submission(case, root / "class" / _id(case))
-        results = grade_class(root / "class", root / "out", jobs=2, course_file=_course_of(exercises, root / "course"))
+        results = grade_class(root / "class", root / "out", jobs=2, course_file=_course_of(exercises, root / "course"),
+                              seed=COURSE.seed)  # the seed the replay was recorded at
         for case in cases:
             assert {c.exercise for c in results[_id(case)].checks} == set(exercises)
             failures[case] = {f"{c.exercise}.{c.check}": c.message for c in results[_id(case)].checks if not c.passed}

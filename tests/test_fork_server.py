@@ -92,8 +92,8 @@ def _verdicts(results) -> dict[str, dict[str, str]]:
 
 def test_the_fork_servers_grade_as_fresh_workers_do(tmp_path, own_temporary_folder):
     _class(tmp_path / "class")
-    forked = grade_class(tmp_path / "class", tmp_path / "forked", jobs=2, course_file=TINY.path)
-    fresh = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False)
+    forked = grade_class(tmp_path / "class", tmp_path / "forked", jobs=2, course_file=TINY.path, seed=TINY.seed)
+    fresh = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False, seed=TINY.seed)
     assert {n: r.score for n, r in forked.items()} == {n: r.score for n, r in fresh.items()}
     assert _verdicts(forked) == _verdicts(fresh)
     assert forked["right"].score == TINY.max_points and forked["wrong"].score < TINY.max_points
@@ -158,7 +158,7 @@ def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path,
     nothing should the sandbox fail), traces what it sees and walks the disk."""
     _submission(tmp_path / "class" / "victim", top="import time\ntime.sleep(3)\n")
     _submission(tmp_path / "class" / "attacker", body="print('FOUND', json.dumps(FOUND))\n", top=ATTACK)
-    results = grade_class(tmp_path / "class", tmp_path / "out", jobs=2, course_file=TINY.path)
+    results = grade_class(tmp_path / "class", tmp_path / "out", jobs=2, course_file=TINY.path, seed=TINY.seed)
     assert results["victim"].score == TINY.max_points and results["victim"].isolation == FORK_ISOLATION
     assert results["attacker"].score <= TINY.max_points
     record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
@@ -174,7 +174,7 @@ def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path,
 def test_a_zygote_killed_mid_batch_leaves_every_grade_right_and_no_process_behind(tmp_path, monkeypatch,
                                                                                    own_temporary_folder):
     _class(tmp_path / "class")
-    expected = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False)
+    expected = grade_class(tmp_path / "class", tmp_path / "fresh", jobs=2, course_file=TINY.path, fork_servers=False, seed=TINY.seed)
     grade_and_export = batch._grade_and_export
     killed = []
 
@@ -186,7 +186,7 @@ def test_a_zygote_killed_mid_batch_leaves_every_grade_right_and_no_process_behin
                 killed.append(pid)
         return exported
     monkeypatch.setattr(batch, "_grade_and_export", kill_the_zygotes_after_the_first)
-    results = grade_class(tmp_path / "class", tmp_path / "forked", jobs=1, course_file=TINY.path)
+    results = grade_class(tmp_path / "class", tmp_path / "forked", jobs=1, course_file=TINY.path, seed=TINY.seed)
     assert killed
     assert _verdicts(results) == _verdicts(expected)
     assert {n: r.score for n, r in results.items()} == {n: r.score for n, r in expected.items()}

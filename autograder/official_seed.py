@@ -1,0 +1,39 @@
+"""The seed of an official grade: drawn fresh, kept where the grade is, never shipped.
+
+A student release holds the reference's observations at the course seed, the
+public one that `pytest autograder` uses for practice. A grade that counts runs
+at a seed no student could know in advance: `grade` draws one per batch and keeps
+it in OUT (resuming or regrading the batch reuses it), the Gradescope runner one
+per upload. Every result records its seed, and `--seed N` replays any of them
+exactly.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from .atomic import write_json_atomically
+
+__all__ = ["draw_seed", "batch_seed", "SEED_FILE"]
+
+SEED_FILE = "seed.json"
+_LARGEST = 2**31 - 2  # workers derive each probe's seed modulo 2**31 - 1
+
+
+def draw_seed() -> int:
+    """A seed from the operating system's random source."""
+    return secrets.randbelow(_LARGEST) + 1
+
+
+def batch_seed(out: Path, chosen: int | None = None) -> int:
+    """The seed of the batch graded into `out`: `chosen` when given, else the one `out` already holds,
+    else a fresh one. Whichever it is, `out` keeps it, so a resumed batch grades at the same seed."""
+    path = Path(out) / SEED_FILE
+    if chosen is None:
+        try:
+            chosen = int(json.loads(path.read_text(encoding="utf-8"))["seed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            chosen = draw_seed()
+    write_json_atomically({"seed": chosen}, path)
+    return chosen
