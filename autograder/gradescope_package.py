@@ -6,8 +6,9 @@ Gradescope's two entry points: setup.sh installs the pinned dependencies once,
 when Gradescope builds the image; run_autograder grades /autograder/submission
 through the batch pipeline's grading step (intake, then the same isolated
 `pytest autograder`) and writes /autograder/results/results.json, and nothing
-else. solutions/ stays out: the recordings stand in for it, so the zip gives
-nothing away that the grader itself does not hold.
+else. Each upload is graded at a seed drawn for it (official_seed.py), so the
+zip holds the assignment's solutions/: the reference runs live at that seed.
+Students never see the zip; the student release holds no solution.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .batch import grade_submission
 from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
+from .official_seed import draw_seed
 from .release import PYPROJECT, assignment_toml, course_part_files, engine_files, pinned_dependencies, python_range
 
 __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
@@ -164,6 +166,8 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
         archive.write(PYPROJECT, "pyproject.toml")
         for name, path in [*engine_files(), *course_part_files(course)]:
             archive.write(path, f"autograder/{name}")
+        for name in course.exercise_files:  # the reference, run live at each upload's own seed
+            archive.write(course.solutions_dir / name, f"solutions/{name}")
     print(f"Gradescope settings: {container_settings(course.gradescope)}")
     return out
 
@@ -209,19 +213,21 @@ def _upload_notes(submission: Submission, allowed: tuple[str, ...], upload: Path
     return notes
 
 
-def grade_upload(upload: Path, course: Course) -> dict:
+def grade_upload(upload: Path, course: Course, seed: int | None = None) -> dict:
     """Gradescope's results.json for one upload, graded exactly as batch grading grades a class entry
-    (the grading step only: no feedback file is written, results.json is all Gradescope reads)."""
+    (the grading step only: no feedback file is written, results.json is all Gradescope reads), at `seed`
+    or, by default, a seed drawn for this upload alone. The seed is in results.json: `run --seed N` replays it."""
     allowed = course.exercise_files
     submission = read_upload(upload, allowed)
-    result = grade_submission(submission, course, course.seed,
+    seed = draw_seed() if seed is None else seed
+    result = grade_submission(submission, course, seed,
                               options=("--workers-at-once", str(course.gradescope.workers_at_once))).result
     results = gradescope_results(result, course.gradescope)
     # No total here: students always see this text, and before the hidden checks are shown a
     # total would tell them how those went. Gradescope shows the score when visibility allows.
     results["output"] = "\n".join([f"{course.title} (seed {result.seed})",
                                    *_upload_notes(submission, allowed, upload)])
-    results["extra_data"].update(refused=submission.refused, ignored=submission.ignored)
+    results["extra_data"].update(refused=submission.refused, ignored=submission.ignored, seed=result.seed)
     return results
 
 
@@ -231,11 +237,11 @@ def _could_not_grade(error: BaseException) -> dict:
                       "This is not a verdict on your code: your instructor can see the log and regrade it."}
 
 
-def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE) -> dict:
+def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE, seed: int | None = None) -> dict:
     """Grade root/submission into root/results/results.json; a crash still leaves a results.json."""
     started = time.monotonic()
     try:
-        results = grade_upload(root / "submission", load_course(course_file).one_assignment(None))
+        results = grade_upload(root / "submission", load_course(course_file).one_assignment(None), seed)
     except Exception as error:  # whatever went wrong, Gradescope must get a results.json that says so
         traceback.print_exc(file=sys.stdout)
         results = _could_not_grade(error)
@@ -253,8 +259,12 @@ def main(argv: list[str] | None = None) -> int:
                                            "run_autograder calls)")
     grading.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", GRADESCOPE_ROOT)))
     grading.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    replay = os.environ.get("AUTOGRADER_SEED")
+    grading.add_argument("--seed", type=int, default=int(replay) if replay else None,
+                         help="grade at this seed, to replay an upload (default: AUTOGRADER_SEED, else a fresh seed "
+                              "for each upload)")
     args = parser.parse_args(argv)
-    run(args.root, args.course)
+    run(args.root, args.course, args.seed)
     return 0
 
 

@@ -76,7 +76,7 @@ def run_autograder(root: Path, **environment: str) -> Run:
     return Run(json.loads(results.read_text()), completed.stdout)
 
 
-def test_the_zip_holds_the_engine_the_course_parts_and_no_solutions(archive: Path):
+def test_the_zip_holds_the_engine_the_course_parts_and_the_solutions_for_a_live_reference(archive: Path):
     with zipfile.ZipFile(archive) as opened:
         entries = {info.filename: info for info in opened.infolist()}
         course_toml = opened.read("course.toml")
@@ -88,8 +88,9 @@ def test_the_zip_holds_the_engine_the_course_parts_and_no_solutions(archive: Pat
     expected = {f"autograder/{name}" for name, _ in [*engine_files(), *course_part_files(TINY)]}
     assert expected <= set(entries)
     assert {f"autograder/recordings/{e.id}.json" for e in TINY.exercises if e.answer_key_probes} <= set(entries)
-    assert not [n for n in entries if n.startswith(("solutions/", "exercises/", "tests/")) or "__pycache__" in n]
-    assert not [n for n in entries if Path(n).name in TINY.exercise_files and not n.startswith("autograder/")]
+    # Each upload is graded at its own seed, so the reference runs live: the solutions are in the zip.
+    assert {n for n in entries if n.startswith("solutions/")} == {f"solutions/{f}" for f in TINY.exercise_files}
+    assert not [n for n in entries if n.startswith(("exercises/", "tests/")) or "__pycache__" in n]
 
 
 @pytest.mark.parametrize("course", [TINY, COURSE], ids=["tiny", "real"])
@@ -169,6 +170,25 @@ def test_the_solutions_score_full_marks_and_hidden_checks_wait(gradescope: Path)
         expected = TINY.gradescope.hidden_visibility if test["number"] in hidden else TINY.gradescope.visibility
         assert test["visibility"] == expected, test["number"]
     assert not list((gradescope / "results").glob("*.md")), "results.json is all Gradescope reads"
+
+
+def test_every_upload_is_graded_at_its_own_recorded_seed_and_a_rerun_at_it_replays_the_grade(gradescope: Path):
+    _upload(TINY, TINY.solutions_dir, gradescope / "submission")
+    (gradescope / "submission" / TINY.exercise_files[0]).write_text(_wrong_answer_source())
+    first, second = run_autograder(gradescope).results, run_autograder(gradescope).results
+    seeds = [first["extra_data"]["seed"], second["extra_data"]["seed"]]
+    assert seeds[0] != seeds[1] and TINY.seed not in seeds
+    assert f"(seed {seeds[0]})" in first["output"]
+    replayed = run_autograder(gradescope, AUTOGRADER_SEED=str(seeds[0])).results
+    assert replayed["extra_data"]["seed"] == seeds[0]
+    assert [(t["name"], t["score"], t["output"]) for t in replayed["tests"]] == \
+        [(t["name"], t["score"], t["output"]) for t in first["tests"]]
+
+
+def _wrong_answer_source() -> str:
+    """The first exercise's solution, broken so that its messages show values that depend on the seed."""
+    source = (TINY.solutions_dir / TINY.exercise_files[0]).read_text()
+    return source.replace("total += value", "total += 2 * value")
 
 
 def test_the_stubs_score_zero_and_hidden_messages_stay_out_of_what_students_always_see(gradescope: Path):
