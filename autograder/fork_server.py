@@ -57,7 +57,9 @@ class ForkServers:
     """The zygotes of one batch, one per exercise of `course`: `with ForkServers(course) as servers:`.
 
     `servers.option` is the `pytest autograder` option that lets a grading run use them (empty if
-    none started); `servers.problems` says why an exercise has none."""
+    none started); `servers.problems` says why an exercise has none. The zygotes die with the thread
+    that enters (the kernel's parent-death signal follows it), and with it their folder goes, even if
+    this process is killed with SIGKILL: enter from a thread that outlives the batch."""
 
     def __init__(self, course: Course) -> None:
         self.course = course
@@ -83,15 +85,22 @@ class ForkServers:
             self.problems = {e.id: why for e in self.course.exercises}
             return self
         self.folder = Path(tempfile.mkdtemp(prefix="autograder-fork-servers-"))
-        starting = {e.id: self._start(e.id) for e in self.course.exercises}
-        deadline = time.monotonic() + READY_SECONDS
-        for exercise, process in starting.items():
-            problem = _wait_until_ready(process, deadline, self.folder / f"{exercise}.log")
-            if problem is None:
-                self._zygotes[exercise] = process
-            else:
-                self.problems[exercise] = problem
-                _stop(process)
+        starting: dict[str, subprocess.Popen] = {}
+        try:
+            for exercise in self.course.exercises:
+                starting[exercise.id] = self._start(exercise.id)
+            deadline = time.monotonic() + READY_SECONDS
+            for exercise, process in starting.items():
+                problem = _wait_until_ready(process, deadline, self.folder / f"{exercise}.log")
+                if problem is None:
+                    self._zygotes[exercise] = process
+                else:
+                    self.problems[exercise] = problem
+                    _stop(process)
+        except BaseException:  # Ctrl-C while they start: `with` calls no __exit__ for an __enter__ that raised
+            self._zygotes.update(starting)
+            self.__exit__()
+            raise
         return self
 
     def _start(self, exercise: str) -> subprocess.Popen:
@@ -104,6 +113,7 @@ class ForkServers:
                   "preload": list(self.course.exercise(exercise).preload),
                   "worker_file": str(WORKER_FILE), "socket": _socket_name(exercise),
                   "root": str(root), "scratch": SCRATCH, "unprivileged": UNPRIVILEGED,
+                  "parent": os.getpid(), "folder": str(folder),  # it dies with this process, and removes folder
                   "system": readable_system(), "readable": [*interpreter_dirs(), *readable]}
         config_file = folder / f"{exercise}.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")

@@ -21,6 +21,9 @@ the worker (forked from P in new namespaces) is sealed off as a bubblewrap worke
   submitted file alone at its own path (the source came over the socket: no other submission is
   reachable), a size-capped scratch tmpfs, a private /tmp and a minimal /dev;
 - its control groups, its rlimits, then uid and gid 65534, no new privileges, not dumpable.
+A zygote never outlives the process that started it, even one killed with SIGKILL: the kernel sends
+it SIGTERM when that parent dies, and it removes the batch's folder of sockets and exits. A leader
+kills its worker when the runner that asked for it hangs up, since nobody would read or stop it.
 This file uses the standard library only, as worker.py does.
 """
 from __future__ import annotations
@@ -31,6 +34,8 @@ import importlib.util
 import json
 import os
 import resource
+import select
+import shutil
 import signal
 import socket
 import sys
@@ -77,6 +82,20 @@ def _threads() -> int:
 
 
 # ---- the zygote ----
+
+def die_with_parent(config: dict) -> None:
+    """Asked for first: the batch's end, however it ends, is this zygote's. The parent pid is checked after
+    asking, as a parent that died before it would send nothing."""
+    signal.signal(signal.SIGTERM, lambda *_: _end_of_batch(config))
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != config["parent"]:
+        _end_of_batch(config)
+
+
+def _end_of_batch(config: dict) -> None:
+    shutil.rmtree(config["folder"], ignore_errors=True)
+    os._exit(0)
+
 
 def prepare(config: dict):
     """Import what the exercise's workers need; the worker module, ready to serve a request."""
@@ -140,6 +159,7 @@ def _leader(config: dict, worker, job: dict, connection: socket.socket, channel:
     code = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the zygote's end of batch is not a worker's
         os.setsid()
         for group in job["cgroups"]:
             with open(os.path.join(group, "cgroup.procs"), "w") as handle:
@@ -152,13 +172,34 @@ def _leader(config: dict, worker, job: dict, connection: socket.socket, channel:
             _init(config, worker, job, channel, log)  # never returns
         os.close(channel)
         os.close(log)
-        _, status = os.waitpid(init, 0)
-        code = os.waitstatus_to_exitcode(status)
+        code = _end_while_asked(connection, init)
     except BaseException:  # noqa: BLE001 - whatever failed, the runner hears an end
         traceback.print_exc()
     finally:
         _send(connection, exit=code)
         os._exit(0)
+
+
+def _end_while_asked(connection: socket.socket, init: int) -> int:
+    """The worker's exit status, as the runner that asked for it waits for it; if that runner hangs up
+    first (it was killed with its batch), the worker is killed: nobody would read or stop it."""
+    ended = os.pidfd_open(init)
+    try:
+        while True:
+            ready, _, _ = select.select([connection, ended], [], [])
+            if ended in ready:
+                break
+            try:
+                hung_up = not connection.recv(4096)
+            except OSError:
+                hung_up = True
+            if hung_up:
+                os.kill(init, signal.SIGKILL)  # pid 1 of the worker's namespace: everything in it ends
+                break
+    finally:
+        os.close(ended)
+    _, status = os.waitpid(init, 0)
+    return os.waitstatus_to_exitcode(status)
 
 
 def _init(config: dict, worker, job: dict, channel: int, log: int) -> None:
@@ -277,6 +318,7 @@ def _worker(worker, job: dict, channel: int, log: int) -> None:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as handle:
         config = json.load(handle)
+    die_with_parent(config)
     worker = prepare(config)
     serve(config, worker)
     return 0

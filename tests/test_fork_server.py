@@ -7,10 +7,13 @@ The whole corpus of the real course through fork servers is in tests/test_corpus
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -20,7 +23,7 @@ import pytest
 
 from autograder import batch
 from autograder.batch import grade_class
-from autograder.course import load_course
+from autograder.course import REPO_ROOT, load_course
 from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
 from autograder.sandbox import isolation_level
 
@@ -255,3 +258,53 @@ def test_a_course_kept_under_tmp_is_seen_by_its_forked_workers(tmp_path):
     assert results["right"].score == TINY.max_points and results["right"].isolation == FORK_ISOLATION
     record = json.loads((tmp_path / "out" / "right" / "record.json").read_text())
     assert "lists.py" in record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _gone_within(seconds: float, left) -> list:
+    """What `left()` still finds after waiting up to `seconds` for it to find nothing."""
+    deadline = time.monotonic() + seconds
+    while (found := left()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
+@pytest.mark.parametrize("killed", ["grade alone", "grade and its runners"])
+def test_the_fork_servers_die_with_a_batch_killed_mid_way(killed, tmp_path, own_temporary_folder):
+    """`grade` killed with SIGKILL while a worker sleeps at import: its zygotes die and its folder of sockets goes.
+    Killed with its runners (its process group, as a terminal's kill does), the worker they asked for goes too."""
+    _submission(tmp_path / "class" / "alice")
+    _submission(tmp_path / "class" / "zed", top="import time\ntime.sleep(20)\n")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "autograder", "grade", str(tmp_path / "class"), "--out", str(out),
+               "--jobs", "2", "--course", str(TINY.path)]
+    grade = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True, env={**os.environ},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "alice" / "record.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # zed's worker sleeps at import
+        zygotes = [pid for pid in _zygotes_and_workers(own_temporary_folder, b"zygote.py")
+                   if _parent_of(pid) == grade.pid]
+        folders = list(own_temporary_folder.glob("autograder-fork-servers-*"))
+        assert len(zygotes) == len(TINY.exercises) and len(folders) == 1
+        assert len(_zygotes_and_workers(own_temporary_folder, b"zygote.py")) > len(zygotes)  # zed's worker
+        if killed == "grade alone":
+            os.kill(grade.pid, signal.SIGKILL)
+            left = lambda: [pid for pid in zygotes if _parent_of(pid) is not None]  # noqa: E731
+        else:
+            os.killpg(grade.pid, signal.SIGKILL)
+            left = lambda: _zygotes_and_workers(own_temporary_folder, b"zygote.py")  # noqa: E731
+        grade.wait()
+        assert _gone_within(5, left) == []
+        assert _gone_within(5, lambda: [f for f in folders if f.exists()]) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(grade.pid, signal.SIGKILL)  # the runners `grade alone` leaves: their workers end with them
