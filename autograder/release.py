@@ -28,7 +28,7 @@ from .verdict import RECORD_NAME
 
 __all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "engine_files", "course_part_files",
            "public_course_toml", "without_hidden_checks", "pinned_dependencies", "minimum_python",
-           "classroom_workflow"]
+           "supported_pythons", "classroom_workflow"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -249,16 +249,25 @@ def _pip_install(pip_options: tuple[str, ...]) -> str:
     return " ".join(["pip install", *map(shlex.quote, pip_options)])
 
 
+def supported_pythons(pyproject: Path = PYPROJECT) -> str:
+    """The Pythons requires-python allows, in words: "3.11 to 3.13", or "3.11 or newer"."""
+    (major, minor), too_new = python_range(pyproject)
+    if too_new is None:
+        return f"{major}.{minor} or newer"
+    if too_new[1] == 0:
+        return f"{major}.{minor} or newer, before {too_new[0]}.0"
+    return f"{major}.{minor} to {too_new[0]}.{too_new[1] - 1}"
+
+
 def student_readme(course: Course, released: Course) -> str:
     """README.md for students, in words from course.toml: titles, files and points."""
-    major, minor = minimum_python()
     hidden = course.max_points - released.max_points
     hidden_note = (f" Your instructor's grader also runs hidden checks worth {hidden:g} more points."
                    if hidden else "")
     table = "\n".join(f"| `exercises/{e.file}` | {e.title} | {e.max_points:g} |" for e in released.exercises)
     files = ", ".join(f"`{e.file}`" for e in released.exercises)
     return _render("README.student.md", title=course.title, exercises=table, points=f"{released.max_points:g}",
-                   hidden_note=hidden_note, python=f"{major}.{minor}", pip_install=_pip_install(course.pip_options),
+                   hidden_note=hidden_note, python=supported_pythons(), pip_install=_pip_install(course.pip_options),
                    first=released.exercises[0].id, files=files)
 
 
