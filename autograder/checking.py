@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from .console_text import rendered
 from .course import Check, Exercise
+from .course_code import display_name
 from .errors import AutograderError, GraderError
 from .observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
 from .results import CheckResult
@@ -179,6 +180,21 @@ def failure_message(error: BaseException) -> str:
     return f"the check stopped on {type(error).__name__}: {error}"
 
 
+def _gate(check: Check, function: Callable[[Observed], Any], observed: Observed) -> None:
+    """NotChecked unless every check that `check` requires (course.toml) passes on the same observations.
+
+    The required checks are the functions beside `function` in its check module; they are pure functions
+    of the observations, so running them again here costs microseconds and depends on no order."""
+    for required in check.requires:
+        gate = function.__globals__[f"check_{required}"]
+        try:
+            gate(observed)
+        except NotGraded:
+            raise
+        except Exception:
+            raise NotChecked(f"not checked: depends on \"{display_name(gate)}\", which must pass first") from None
+
+
 def grade_check(exercise: Exercise, check: Check, function: Callable[[Observed], Any], name: str,
                 observe: Callable[[], Observed], show_hints: bool = True) -> CheckResult:
     """Gather the observations, run one check on them, and say how it went: passed, or why not
@@ -190,6 +206,7 @@ def grade_check(exercise: Exercise, check: Check, function: Callable[[Observed],
     try:
         observed = observe()
         function(observed)
+        _gate(check, function, observed)
     except (KeyboardInterrupt, SystemExit):
         raise
     except NotGraded as error:  # the machine's doing: neither passed nor failed, and no hint

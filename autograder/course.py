@@ -107,6 +107,9 @@ class Check:
     hint: str = ""
     # Hidden checks run only when the instructor grades: never in the student release.
     hidden: bool = False
+    # Checks of the same exercise that must pass before this one pays: a property ("one loss per epoch",
+    # "refuses a pickle") is worth points only once the same code has shown its work in a value check.
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -379,6 +382,24 @@ def _curves(table: Any, where: str, checks: list[Check], grading: Settings) -> t
     return tuple(curves)
 
 
+def _check_gates(checks: list[Check], where: str) -> None:
+    """`requires` names other checks of the exercise, one level deep (a gate has no gate of its own), and a
+    check students see never waits for a hidden one, which their copy does not hold."""
+    by_id = {check.id: check for check in checks}
+    for check in checks:
+        for required in check.requires:
+            gate = by_id.get(required)
+            if gate is None or gate is check:
+                raise CourseError(f"{where} [exercises.checks.{check.id}]: requires {required!r}, which is not "
+                                  f"another check of this exercise (it has {', '.join(by_id)})")
+            if gate.requires:
+                raise CourseError(f"{where} [exercises.checks.{check.id}]: requires {required!r}, which requires "
+                                  "checks of its own: require the value checks themselves")
+            if gate.hidden and not check.hidden:
+                raise CourseError(f"{where} [exercises.checks.{check.id}]: requires the hidden check {required!r}, "
+                                  "which the student release does not hold")
+
+
 def _exercise(table: dict[str, Any], where: str) -> Exercise:
     unknown = set(table) - set(_EXERCISE_KEYS)
     if unknown:
@@ -391,9 +412,12 @@ def _exercise(table: dict[str, Any], where: str) -> Exercise:
         if not isinstance(check_table, dict) or "points" not in check_table:
             raise CourseError(f"{where}: [exercises.checks.{check_id}] needs points")
         check_where = f"{where} [exercises.checks.{check_id}]"
-        checks.append(Check(id=check_id, **vars(_typed(_CheckFields, check_table, check_where))))
+        fields_only = {key: value for key, value in check_table.items() if key != "requires"}
+        requires = _strings(check_table.get("requires", []), f"{check_where} requires")
+        checks.append(Check(id=check_id, requires=requires, **vars(_typed(_CheckFields, fields_only, check_where))))
     if not checks:
         raise CourseError(f"{where}: no [exercises.checks.*] tables")
+    _check_gates(checks, where)
     compare_code = table.get("compare_code", False)
     if not isinstance(compare_code, bool):
         raise CourseError(f"{where}: compare_code = {compare_code!r} should be true or false")

@@ -123,6 +123,13 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
             'exercises = ["x"]\n', "exercise 'y' is in no [[assignments]]"),
     (BASE + '[[assignments]]\nid = "one"\nexercises = ["x"]\ndue = 3\n', "unknown key 'due'"),
     (BASE + '[[assignments]]\nid = "a-b"\nexercises = ["x"]\n', "needs an id that is a Python identifier"),
+    (BASE + 'requires = ["nope"]\n', "requires 'nope', which is not another check of this exercise"),
+    (BASE + 'requires = ["a"]\n', "requires 'a', which is not another check of this exercise"),
+    (BASE + 'requires = "b"\n', "requires should be a list of strings"),
+    (BASE + 'requires = ["b"]\n[exercises.checks.b]\npoints = 1\nrequires = ["c"]\n[exercises.checks.c]\npoints = 1\n',
+     "which requires checks of its own"),
+    (BASE + 'requires = ["b"]\n[exercises.checks.b]\npoints = 1\nhidden = true\n',
+     "requires the hidden check 'b'"),
 ])
 def test_bad_course_file_names_the_problem(tmp_path, text, says):
     with pytest.raises(CourseError) as raised:

@@ -41,11 +41,21 @@ def check_save_checkpoint_contents(observed: Observed):
     """save_checkpoint() writes one file holding the model's and the optimizer's state_dict and the epoch"""
     student = observed.student("torch_save")
     path = field_of(student, "path")
+    expected = observed.reference("torch_save")["saves"]
     for index, save in enumerate(field_of(student, "saves")):
-        fault = _file_fault(save, path, student.get("new_files") or [])
+        again = " (saving again to the same path)" if index else ""
+        fault = _file_fault(save, path, student.get("new_files") or []) or _values_fault(observed, save,
+                                                                                         expected[index])
         if fault:
-            again = " (saving again to the same path)" if index else ""
             raise CheckFailed(f"after {field_of(save, 'call')}{again}, {fault}")
+
+
+def _values_fault(observed: Observed, save: dict, expected: dict) -> str | None:
+    """Whether the numbers in the file are those the reference's file holds after the same training."""
+    for key, what in (("model_values", "the model's tensors"), ("optimizer_values", "the optimizer's state")):
+        if not observed.close(floats(field_of(save, key), what), expected[key]):
+            return f"the file does not hold {what} as they were when save_checkpoint() ran"
+    return None
 
 
 def check_load_checkpoint_epoch(observed: Observed):

@@ -55,6 +55,12 @@ def check_build_model_architecture(observed: Observed):
                        ("weight_shapes", "weight shapes are"), ("parameter_count", "parameter count is")):
         if student.get(key) != reference[key]:
             raise CheckFailed(f"build_model()'s {label} {student.get(key)}, expected {reference[key]}")
+    expected = observed.reference("build_model_forward")["linear_output"]
+    got = observed.student("build_model_forward").get("linear_output")
+    if got is None or not observed.close(floats(got, "model(x)"), expected):
+        raise CheckFailed("with the grader's weights and every activation taken out, build_model()'s layers gave "
+                          f"{head(got) if got else 'nothing'}, expected {head(expected)}: two Dense layers, "
+                          "the 4-unit one first")
 
 
 def check_build_model_forward(observed: Observed):
@@ -98,14 +104,16 @@ def check_build_model_compiled(observed: Observed):
 def check_build_model_optimizer(observed: Observed):
     """build_model(learning_rate) uses Adam at that learning rate"""
     _compiled(observed)
-    for probe, rate in (("build_model", 0.01), ("build_model_lr", 0.05)):
+    for probe in ("build_model", "build_model_lr"):
         facts = observed.student(probe)
         call = observed.call(probe)
+        rate = observed.reference(probe)["learning_rate"]
         if facts.get("optimizer") != "Adam":
             raise CheckFailed(f"{call} is compiled with {facts.get('optimizer')}, expected Adam")
         learning_rate = facts.get("learning_rate")
         if not isinstance(learning_rate, float) or not math.isclose(learning_rate, rate, rel_tol=1e-6):
-            raise CheckFailed(f"{call} uses Adam with learning rate {learning_rate}, expected {rate}")
+            shown = f"{learning_rate:.6g}" if isinstance(learning_rate, float) else learning_rate
+            raise CheckFailed(f"{call} uses Adam with learning rate {shown}, expected {rate:.6g}")
 
 
 TRAIN_RUNS = ("train_xor", "train_other_data")
@@ -123,6 +131,12 @@ def check_train_history(observed: Observed):
             raise CheckFailed(f"{call} trained {len(losses)} epochs, expected {student['epochs']}")
         if student.get("printed_chars"):
             raise CheckFailed(f"{call} printed {student['printed_chars']} characters: pass verbose=0 to fit")
+    student, reference = observed.student("train_xor"), observed.reference("train_xor")
+    first = floats(field_of(student, "losses"), "history.history['loss']")[:1]
+    if not observed.close(first, reference["losses"][:1]):
+        raise CheckFailed(f"{observed.call('train_xor')} returned a History whose first loss is {first[0]:.4f}, "
+                          f"not the loss fit() measures for the model it was given ({reference['losses'][0]:.4f}): "
+                          "return what model.fit(...) returns")
 
 
 def check_train_matches_reference(observed: Observed):

@@ -122,6 +122,18 @@ def _integer(value) -> int | None:
     return None
 
 
+def _numbers(value) -> list[float]:
+    """Every number in the tensors of `value` (dicts in key order, lists in order): what the file holds,
+    for the checks to compare with the reference's own file."""
+    if isinstance(value, torch.Tensor):
+        return [float(v) for v in value.detach().double().flatten()] if value.dtype.is_floating_point else []
+    if isinstance(value, dict):
+        return [v for key in sorted(value, key=str) for v in _numbers(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _numbers(item)]
+    return []
+
+
 def checkpoint_facts(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict:
     """What the file at `path` holds, read with torch.load(weights_only=True), found by content whatever
     the keys are named: a dict like the model's state_dict, one like the optimizer's, and whole numbers."""
@@ -138,11 +150,14 @@ def checkpoint_facts(path: Path, model: nn.Module, optimizer: torch.optim.Optimi
     def visit(value, where: str, depth: int) -> None:
         if isinstance(value, dict) and {"state", "param_groups"} <= set(value):
             if facts["optimizer_at"] is None:
-                facts.update(optimizer_at=where, optimizer_equal=same(value, optimizer_sd))
+                facts.update(optimizer_at=where, optimizer_equal=same(value, optimizer_sd),
+                             optimizer_values=_numbers(value.get("state")))
         elif isinstance(value, dict) and set(map(str, value)) & set(model_sd):
             if facts["model_at"] is None:
-                facts.update(model_at=where, model_missing=[n for n in model_sd if n not in set(map(str, value))],
-                             model_equal=same({str(k): v for k, v in value.items()}, dict(model_sd)))
+                found = {str(k): v for k, v in value.items()}
+                facts.update(model_at=where, model_missing=[n for n in model_sd if n not in found],
+                             model_equal=same(found, dict(model_sd)),
+                             model_values=_numbers([found[n] for n in model_sd if n in found]))
         elif _integer(value) is not None:
             facts["integers"].append({"at": where, "value": _integer(value)})
         elif depth < 3 and isinstance(value, dict):

@@ -128,9 +128,28 @@ def _compile_facts(model: keras.Model) -> dict:
 
 
 def probe_build_model_lr(student, context: SimpleNamespace) -> dict:
-    model = student.build_model(learning_rate=0.05)
+    rate = round(float(np.random.default_rng(context.probe_seed).uniform(0.02, 0.09)), 3)
+    model = student.build_model(learning_rate=rate)
     facts = _compile_facts(model) if isinstance(model, keras.Model) else {"compiled": False}
-    return {"call": "build_model(learning_rate=0.05)", **facts}
+    return {"call": f"build_model(learning_rate={rate})", "asked": rate, **facts}
+
+
+def _identity(inputs, *args, **kwargs):
+    return inputs
+
+
+def linear_skeleton(model: keras.Model, X: np.ndarray) -> list[float] | None:
+    """The model's output with every activation taken out (activation layers pass their input on): what
+    its layers and weights compute, whichever activations the student chose. None where that fails."""
+    try:
+        for layer in model.layers:
+            if hasattr(layer, "activation"):
+                layer.activation = keras.activations.linear
+            elif not layer.weights and type(layer).__name__ != "InputLayer":
+                layer.call = _identity
+        return np.asarray(model(X, training=False), dtype=np.float64).flatten().tolist()
+    except Exception:
+        return None
 
 
 def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
@@ -147,6 +166,7 @@ def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
         Y = np.concatenate([XOR_Y, random_targets(context.seed + 1, 8)])
         evaluated = model.evaluate(X, Y, verbose=0, return_dict=True)
         facts["evaluated"] = {str(k): float(v) for k, v in evaluated.items()}
+    facts["linear_output"] = linear_skeleton(model, X)
     return facts
 
 

@@ -187,7 +187,20 @@ def probe_fnn_layers(student, context: SimpleNamespace) -> dict:
                                   "bias": getattr(layer, "bias", None) is not None}
                                  if layer is not None else None)
     facts["parameter_count"] = sum(p.numel() for p in model.parameters()) if facts["is_module"] else None
+    facts["layer_outputs"] = _layer_outputs(model, context.probe_seed)
     return facts
+
+
+def _layer_outputs(model: nn.Module, seed: int) -> dict | None:
+    """Each layer on its own, with the grader's weights, on the grader's inputs: what fc1 and fc2 compute,
+    whatever the network does between them. None where the layers cannot take the weights."""
+    try:
+        load_weights(model, start_weights(seed))
+        with torch.no_grad():
+            return {"fc1": model.fc1(random_inputs(seed, 5)).double().flatten().tolist(),
+                    "fc2": model.fc2(torch.rand(5, 4, generator=_generator(seed + 1))).double().flatten().tolist()}
+    except Exception:
+        return None
 
 
 def probe_fnn_forward(student, context: SimpleNamespace) -> dict:
@@ -197,25 +210,27 @@ def probe_fnn_forward(student, context: SimpleNamespace) -> dict:
     return {"call": "FNN().forward(x)", "rows": X.shape[0], "output": tensor_facts(model(X))}
 
 
-def _counting_cases() -> dict[str, nn.Module]:
-    """Modules whose trainable-scalar counts tell a right count_parameters from common wrong ones."""
-    frozen = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+def _counting_cases(seed: int) -> dict[str, nn.Module]:
+    """Modules whose trainable-scalar counts tell a right count_parameters from common wrong ones; their
+    sizes come from the seed, so no count can be known before the grader runs."""
+    a, b, c, d, e, f, g = (int(n) for n in torch.randint(2, 12, (7,), generator=_generator(seed)))
+    frozen = nn.Sequential(nn.Linear(a, b), nn.ReLU(), nn.Linear(b, 2))
     for p in frozen[0].parameters():
         p.requires_grad_(False)
-    shared = nn.Linear(4, 4)
+    shared = nn.Linear(c, c)
     return {
         "lesson network": ProbeNet(),
-        "3-8-8-2 MLP": nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2)),
-        "network with a frozen first layer": frozen,
-        "network using one layer twice": nn.Sequential(shared, nn.ReLU(), shared),
-        "network with BatchNorm buffers": nn.Sequential(nn.Linear(2, 6), nn.BatchNorm1d(6), nn.Linear(6, 1)),
-        "Linear without bias": nn.Linear(10, 3, bias=False),
+        f"{a}-{b}-{c}-{d} MLP": nn.Sequential(nn.Linear(a, b), nn.ReLU(), nn.Linear(b, c), nn.ReLU(), nn.Linear(c, d)),
+        f"{a}-{b}-2 network with a frozen first layer": frozen,
+        f"network using one Linear({c}, {c}) twice": nn.Sequential(shared, nn.ReLU(), shared),
+        f"network with BatchNorm1d({e}) buffers": nn.Sequential(nn.Linear(2, e), nn.BatchNorm1d(e), nn.Linear(e, 1)),
+        f"Linear({f}, {g}) without bias": nn.Linear(f, g, bias=False),
     }
 
 
 def probe_count_parameters(student, context: SimpleNamespace) -> dict:
     counts = {}
-    for label, module in _counting_cases().items():
+    for label, module in _counting_cases(context.probe_seed).items():
         result = student.count_parameters(module)
         integral = isinstance(result, numbers.Integral) and not isinstance(result, bool)  # int or a numpy integer
         counts[label] = {"type": type(result).__name__, "value": int(result) if integral else None}
@@ -259,7 +274,8 @@ def probe_predict(student, context: SimpleNamespace) -> dict:
 
 
 def probe_converges(student, context: SimpleNamespace) -> dict:
-    """The student's FNN and train() together, from fixed starts, as many epochs as the lesson."""
+    """The student's FNN and train() together, from the grader's starts, as many epochs as the lesson: the
+    trained network's outputs on the XOR rows, and on other inputs, which only the trained weights decide."""
     starts = []
     X, Y = torch.tensor(XOR_X), torch.tensor(XOR_Y)
     for index in range(context.params["convergence_starts"]):
@@ -269,7 +285,8 @@ def probe_converges(student, context: SimpleNamespace) -> dict:
                       lr=context.params["convergence_lr"])
         with torch.no_grad():
             output = model(X).double().flatten().tolist()
-        starts.append({"output": output})
+            elsewhere = model(random_inputs(context.seed + 100 + index, 8)).double().flatten().tolist()
+        starts.append({"output": output, "elsewhere": elsewhere})
     return {"call": "train(FNN(), X, Y)", "epochs": context.params["convergence_epochs"], "starts": starts,
             "targets": [row[0] for row in XOR_Y]}
 
