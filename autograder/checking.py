@@ -74,6 +74,7 @@ class Observed:
         self.grading = exercise.grading
         self.module = exercise.file
         self.read: list[str] = []  # the student's probes this check read, for their printed output
+        self.compared: set[str] = set()  # the reference's probes it read (the release ships only those)
 
     def call(self, probe: str) -> str:
         """How the probe called the student's code, as the probe itself reported it (its value's "call")."""
@@ -107,6 +108,7 @@ class Observed:
         return outcome.value
 
     def reference(self, probe: str) -> Any:
+        self.compared.add(probe)
         run = self._reference_run()
         _raise_if_starved(run.import_error, f"the reference {self.module}")
         if run.import_error is not None:

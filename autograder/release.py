@@ -20,8 +20,10 @@ from pathlib import Path
 import tomlkit
 
 from .course import COURSE_PARTS, REPO_ROOT, Course, CourseError, Exercise, load_course
+from .checking import Observed
 from .course_code import CHECK_PREFIX, check_functions
 from .errors import AutograderError
+from .observations import ExerciseRun
 from .reference import imported_siblings, public_probe_source
 from .stubs import stub_source
 from .verdict import RECORD_NAME
@@ -184,7 +186,7 @@ def _public_parts(course: Course) -> dict[str, bytes]:
             public[name] = without_hidden_checks(path.read_text(encoding="utf-8"), exercises[stem]).encode()
         elif part == "recordings":
             if stem in exercises and path.suffix == ".json":
-                recording = _public_recording(path, exercises[stem])
+                recording = _public_recording(path, course, exercises[stem])
                 if recording is not None:
                     public[name] = recording.encode()
         else:
@@ -192,13 +194,30 @@ def _public_parts(course: Course) -> dict[str, bytes]:
     return public
 
 
-def _public_recording(path: Path, exercise: Exercise) -> str | None:
-    """The recording without its answer-key outcomes; None when nothing else is left to ship."""
+def _public_recording(path: Path, course: Course, exercise: Exercise) -> str | None:
+    """The recording of the probes public checks read, without answer keys; None when nothing is left.
+
+    It is the course seed's, which no official grade uses (official_seed.py): students may know it."""
     data = json.loads(path.read_text(encoding="utf-8"))
     outcomes = data["run"]["outcomes"]
-    for probe in exercise.answer_key_probes:
-        outcomes.pop(probe, None)
+    public = probes_public_checks_read(course, exercise, ExerciseRun.from_json(data["run"]))
+    for probe in [*outcomes]:
+        if probe in exercise.answer_key_probes or probe not in public:
+            outcomes.pop(probe)
     return json.dumps(data, indent=1) + "\n" if outcomes else None
+
+
+def probes_public_checks_read(course: Course, exercise: Exercise, reference: ExerciseRun) -> set[str]:
+    """The probes the exercise's public checks read, found by running them on the reference's own run."""
+    functions = check_functions(course, exercise)
+    observed = Observed(exercise, reference, lambda: reference)
+    for check in exercise.checks:
+        if not check.hidden:
+            try:
+                functions[check.id](observed)
+            except Exception:  # a check that stops early has read what it needed to say why
+                pass
+    return set(observed.read) | observed.compared
 
 
 def without_hidden_checks(source: str, exercise: Exercise) -> str:

@@ -339,3 +339,20 @@ def test_a_course_that_keeps_its_hints_from_students_releases_none(tmp_path):
     public = (released / "course.toml").read_text()
     assert "hint" not in tomllib.loads(public)["exercises"][0]["checks"][TINY.exercises[0].checks[0].id]
     assert not any(c.hint for e in load_course(released / "course.toml").exercises for c in e.checks)
+
+
+def test_the_release_ships_only_what_public_checks_read_of_the_recordings():
+    """A probe that only hidden checks read stays out of the release: its values would tell those checks'
+    expectations. (The recordings are the course seed's, which no official grade uses.)"""
+    from dataclasses import replace
+
+    from autograder.release import _public_recording
+    exercise = next(e for e in TINY.exercises if not e.answer_key_probes)
+    path = TINY.recordings_dir / f"{exercise.id}.json"
+    everything = set(json.loads(path.read_text())["run"]["outcomes"])
+    assert len(everything) > 1
+    shipped = set(json.loads(_public_recording(path, TINY, exercise))["run"]["outcomes"])
+    assert shipped == everything
+    hidden_first = replace(exercise, checks=(replace(exercise.checks[0], hidden=True), *exercise.checks[1:]))
+    shipped = set(json.loads(_public_recording(path, TINY, hidden_first))["run"]["outcomes"])
+    assert shipped and shipped < everything
