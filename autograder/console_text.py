@@ -1,8 +1,8 @@
 """Text a program wrote to a terminal, as the terminal would have shown it.
 
-Keras' progress bar and torch's error texts are written for a terminal: colour
-codes, a carriage return that redraws the line, backspaces that step back over
-it. Shown raw in feedback they become boxes and `[1m1/1[0m`. `rendered` keeps
+A training library's progress bar and its error texts are written for a
+terminal: colour codes, a carriage return that redraws the line, backspaces that
+step back over it. Shown raw in feedback they become boxes and `[1m1/1[0m`. `rendered` keeps
 what a reader of the terminal saw: escape sequences dropped, `\\r` and `\\b`
 applied, the last state of each line.
 
