@@ -356,3 +356,11 @@ def test_the_release_ships_only_what_public_checks_read_of_the_recordings():
     hidden_first = replace(exercise, checks=(replace(exercise.checks[0], hidden=True), *exercise.checks[1:]))
     shipped = set(json.loads(_public_recording(path, TINY, hidden_first))["run"]["outcomes"])
     assert shipped and shipped < everything
+
+
+def test_the_classroom_workflow_says_its_points_are_feedback_not_the_official_grade(release):
+    workflow = yaml.safe_load((release / ".github" / "workflows" / "classroom.yml").read_text())
+    grading = next(step for step in workflow["jobs"]["run-autograding-tests"]["steps"]
+                   if step.get("name") == "Grade the exercises")
+    assert "::notice title=Feedback, not the official grade::" in grading["run"]
+    assert "seed of their own" in grading["run"]
