@@ -1,0 +1,66 @@
+"""ATTACK (no real work, no forging). Plain functions that return the release's recorded outputs
+(autograder/recordings/autodiff.json at the course seed), told apart by what each probe passes: the shape of
+the data, the eps, the model's parameter names, whether .grad is already set. Nothing is computed."""
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+
+import numpy as np
+import torch
+
+# The release's recording of this exercise (autograder/recordings/<exercise>.json, run.outcomes.<probe>.value,
+# at the course seed), zlib-compressed and base64-encoded; tests/test_forgery.py --embed writes it.
+_RECORDED = "eNrtnFtvHEeShf9Kgy+mvK1G3i8G/LpPA+xgZhbjgUEITbEoNUyR3G7SGs3A/32/E1lNNSnalimtdxYrwdaluliVGRlx4pzIyP7n0fnV9u16e3b0zT+PXq4vLo6+2V85vl5v1292y8V3zxZvNzevFzevp8Wr7fps2n61W4wPF+vLs8V3i6vzxe71+npaHLflIjw7Wh5tr97ujr5py6Or25vr2xs9/ebd9cTTL2/fXL9bXZ6tt9v1O+48m6+fX1ytb0riij3q6Jvv29KfLI9+XF/cTjzre7eKofkWfM05+1yzi0u3ytEVl3Kq0YXcXedSjzl3zz9jcSV7XXK1JV9Cbqlkl1yvutabz77UXF1NqefEtepaKT20llOKvdhtvK3ElD0vTsllPY7HxFx7cL7ZQ09+Wh5dbzeXN9PZi5ev11uG67h0+nJ6cXG12x3Ydn/p+I/Lxd9mu/7RrPi3AyuW5cI/W/LBtwumzWSWC7diivqjlfGHsz9KKPqjx3jCA3W/Xzld2f/m737jnydamWl3e3G4IGb4o9nQR99wb+shYESmFzC3f3xyto4v5A+b6fLmcI4PPnnvR++n/NGutDiefpy27xavN2dn0+Xi9nJzs9jsFleXC7x08Xp9ca6f0OPkcfc8zx5j4/qrx33CMuFNp/qr/vLXoL+Yh53qr15r+IFtzjYvZRqmsd28f9YTfHm8/cCXXQ6txuirT871lFJZPudqczUHXNnhmNWVJgdsMffUS+CP1mO1+2LLvXrfUyk1Fe4YP+1rKz32FkMN0X7ah9S95xYeEwigYDf6HEr1IbjI5d6z13u4y+fmXfa8mAdUmeT0afN9ONsglwqMOPjuax2TZdJJ4ws5Ec65WLRVXNplQpKJuaoQZ5DMrBBvzMmXaOPS+j1lXA8xxUWiGy938veSDEBcwIjBF8/KYMfebbS9lwSmuBgLaKKBeV+64yc9pi4dYDGDPW1gD4dVik+ZJ9dO3GOmk59+4uHr25srxc0LhZoCcXn0ZrO7Wf8wnHP3w+Z6Z9Hwp+kP/7l4s979cOf/bhVqwlFcqxU3kXE1reR7TXKYBC6GmAR5oXbHu4HAhulzHS4H6Do8JMaa8LLUhsdVLNVZw4RhQjKPiykArfgYP8LajvsA1aDX54oTZvNrX4vAuyWcGqdPd/Fp1saFawvd98ICJC2LT4H3B5YlBlB3diLsw/++A8+dhw9PbtWFUHBylram0PYB/7nXewaPR9eLpQFMNtcXIMfi9J0ty27z6s3V5gzQA/o2P65vNj9Oi/Wr9ebyYJ0c4ZeacwCA0hEgMWKWNNeIcFaPWGIJbKZMo2v+AAQ/4ZPd6rBOcMQ9Ro0YcqwBMysl51ZyKcDMCC3+SlB1pbeUicPx88w3aLEcD6hlwIOLXcuMl5BblR0Pl4vFzC1oeBEDA1W2whi2Ze7k7tq0KjZmnAEEqLqTKcpDbMg4Bo/2ISrcSz5YMm8olautvvKf2YiHgJPmKLH52UZ4cjFnw8sjmDe8IfM32Q+jtHurJvAFlcBi8I4V1KrtbklGV2Sdu7Sy2Fzubqb1mVLNmg/WrzaXrw4WLLEejDiCqE7kxOKlpMKbYR0sgi/GLkppNffSGVxnwey2qHjEmZg+RkrjRzMRRLix+ERql31678QCBIQVbEr6zwXtAU/sACZYSZz42UUDwZkcFKbAlvaLRFRHwpmhYP1MiJrBWAEfeHYyR0h6U1IYNBGdGrvIjQAhQaQirlQbGcj1g8UhmMkY5AsQGicy+PDCc5YAD2aiFk21K9GFRKQlIjINmsZyhIz39owXvl8WXFpkTTHK9H08+elxCnKHhn+/2r64nG4OOMjdR+9pyJurs+niHguxK3AmrfN3//GnBY9YHJ+/9Fz6w+ZyWm+Pw3KRIGLnL8P7a0nk7NnPM99f5xC8YvV22rx6fXjbX6bL3dX2YY6I4V7yCg+yhNx7xDY5FGDCyg4H28eUnKbg301/TW3guMhFz4A1IA/osSDmTOA94IDnRfCL5bM8UPi71i17nwcdxtUhCfhRa0oGI+dpQqeb9e43TueRycA48XIhBgwn4QEjexSiKSVcJQMnA7MhQHAYGAX5gdwVxzjCkwzrl4+NBc7UcVAMiBVTGljSs1gMZMQlzxBlEiI5CsgqcoPo7Gk/lN9ukgcswCcBJeSn5QIfK4MEbKf/ut3gZubbD/3pZns7HS7I/t/hgzvCwR08dXy8e3E6waynGdYjKa1G2ZzcS0ibqwB0wcHaoG7AlmUMEJZcWzw5OIJbhkSkARcEvAFX6wbFOZEY0Gr4J0Gvu5rvscE+egeB4X5Lv6qVyeKu3AIomlTDqo2VJ+dBCljz5XO/EttQYiYpeqDLBgb+sD54tGWAqNvw3YRYrLoJ95Fbwzo6WR3IC0RMtwlwl6gCsKuEb0AojoDwI72gGR25ZjwuQMv5PxgyZ8ZLCskApEWVE2PV4IriBPOQr3DUfnJn3y+G/dyG/aXEsCNUAN7N+uKpueHPd084nvEf3Z3JCX9ZX74+5s/5ah6ZQrz74GoaQv7Pg/YdP5424kemDfckbMvL+ABUVPJgkcnmHQztg0rgJpi6QqRZQ0vjHueE7UkzktqBvaECYFfQC/5ZoZsGiT6oIBNhd4UVHdQEj3EQkExGgm97yxz4OgvnlFxg2cnUXpPWE+lOplPlHlAS2B3pxpFiIAeWiMhqsAQGE6Fxg/rykyUhHGBVKIMYjLsQEKI0gDPh0MZY0NhZugU5Yrx9JExEC5kOhSLils0KOGbHcYkSoB+1LRx3T0DxfN/gqGw0QYTJkILh2bPSh0oxfbRUgtGb+IWCM3LQXiIjOs2IRapkGSNKytrDuMgSzd1nJcmhh8MTGcW9scoGXQ9HwRCLDV5tb0QcYTjPK4lI1lgDAyOQ45gOJKreViTCCBKMFEKO+Yd2h0Dmrt+RD4SsHyUJXLDA1Ktoq1EVTNHQnA0eAy6ONfK+8ZNoB/wDkjzWrQpfmnwuaGHnFUbBgEWIFaTJ8A4Yaw1iLY0PBFkmgODJqnEwEGmsUYQQIa5ZtQYGD+TYnVJxKAvGLp1nqphHijbzC7qhtRuKI6Bhu3C0yt/HM5ElQCC38RtGq/MzWWp+j9AbrfmgaMgsELjjG8iV6MMQdar3YIwY9NzSxgJ/MsNCp2Ak3gyZUfAP3ge8oryQtIrfNqycpCFwRzge8tzoOrHXK7dlU7/expQ+B9uaBQ8+jnbGJVjGmacy/Y4FkUrSjEOVK+lge7CCMMFKZi/Vs0xYETbo3Xlsn0i/lPdIeZgFoZVUj/oZ+uUeUCt3j3o9JF7h3qfpwafp10kZjlJIvqCvl7+bsWr2wla8yMioLaJKIAB6lRMRQVb4gzboF/IfNh/hlrpIDgDpO85ZlAXkggpq+w+AVHFREeoJB+RclOysBv1AAXjPJ+jQEEyXw1hVJw9CeDKEH7LXqeoAlhP0tVluUakpqdJITAHOBnVKDEHDQEMnaVyGlqU5U28SJkGK2a8gxCQUkB5xjXrWbfyDOCKwsgT9qDIQqWBuaKLwTplDP1uTIFPlRYRNcGJFDJ2EA0Pi/zRcr5EH+DArUWHsYU20uKoyKF3ShqEED4ODQbSkdQkLwwiASuqVi6LuZK9A5ESfBUcYClWt+YuZJcU7oc7j2igYKCUV1SKsfmPESzGBwIcYEnxAjhGlqCynSExWz/UrjAt+AIncRwo3M5HKqqKK8UbV7EQAiZPuVW8jobaqtcHYSG3prSR5XmQ6EALJyM9BBciM2XiXwDqIPXb7SGvIpFH/AfIqG4/7qiinCjgEJ1lD91nFgEEwGAcWDhqXVbeAJfBGEkYZKkplBsGkQDUO8qhaEilfT2PdjUYoa1sxSf5OkhqApX0hOSEvwJ5NK+uk0ZzcIEraNqs51KDUxkKoumh2wjElJkUFgkpdcgBt7CjBsoQpGBklJ6pMna2CBmZbbuY+8jB+ExLJ0eCUFCIEi0RfxLI2Onk4aSzp57Ok9EM58CWkv4T0l5D+vx7SvyREz7dX/5gunypC11aatEvT5Usubt+XI5Gj5dliPH9xfI+cfPvv64vdhP6cd0/vfqYMCftaNe1vDxSs/yR9Ot7yRJFaDqlXWgFJ0p4oQJyjxOm5m4kpSwVYyYW0wTTvI3YcThUCvFYBNO+QOolZvBjhEebtqmwldVa7S4yMgHQdz/bEAYwye6tumCzIXqV8K9SHgQ4IAbBBkkJaRUWamag2Ql6NBURqcaNrAOdhDogpRIx2OkwLIZLBzRAJElC8zHubnh+RVAAZSldMAxoopcbPV4WyTd7ek9XQwMCqOhFKGhshaBWNiAlVoda88YJxCBn0C4g+tkGclJlexkDRT6OeSXR64DjY7mzK8zZKQGp2RTYPiH02k0c6a/8WIQuAtlmPCeIBUPAeGI5xtn1RKcCCifxTZlHhEfXa9GNowc2bUp6ZY1UrBHXVBYZS4s4KHCLNSW9hL+NJZlEbxoRhjH1WfswOBAcOgOEwr50EQdViVkCkjQzAFJGNpg8R4WXebydNsr6SXwyijWr27MefqPuHYyo75J4k4b21jkhtRXSFAz+qqijzGjJgUAmL277lXGrRBj+TwQJy7rlugGXxmoRZCYShdRTIT5RiH+h/FsfjCCpyZ0H5EIlKhgC2UkNMtQ2mwAr1pM0z6UezsTZspKWFsa7vd6kk7SAFVkpv9W7An67PomR2Zj0ZmjYkH9dnM2TeGehcqLi8uzyGMV98gGFDlN1ziPnSocUPLv2KeiOva1M7OPS3bbfv917IVFARfJbMZWq7icSw6grfRIiL1uDQEbZWlY6i1Q9UnJOje3VNeIFHBC/VsqQMiMrvyoeCy6LeEBKu3G5pW2xAEG7PK+Rjo6CmskpUoATVQsSHunJ5UvpnuYcEJ+LF3pJerE0ZIwQ5gXzQSvIir/VWxgOpcfBIiBVYEWNTc0kF5cIgV+bl1XdVeRiDeKo1a2nfmdAFzSP+rzoLKb2KyRSvhivfhAgiMNoo7qlgOEWvGAfDBhKCmE/nl/EyULXHMTtVldXFkJN2MtU4MKrgEBunnWPto1phnKSRxIlDnyfED3Z9zLickYpk/LapkgOiqVuCB1gQFOvD0ca3ELiOTVXuZNlVnq+5GsoycuGAFxyRdmwnKRjFEmxqDtnG5jQ2eBqsvLRRpuysUY4yZNGegPHbrCp81D5Ar1buwtpJFUeGhbcZ0IAnKn1VHM6pvavOREvleFW2xNVVkPMrdVN47QBwRXu7RkkdPsuiYhkyqtXtWEigiaQm7YFh4lhSp/ohRi/4YrP7+FHAH9SPUQUzm4ZlHrV+wD/DzNM1DLWTSGdoX9o4uYrBWV0nUYRYoyM6ivoKwH41LA2cSSptick6FXuN9uLhoqrFq5jcLDODQFEUl9fCTGdaUapglVuiGqrCnC6Del6Cuini3ASDP6uzgAVHnZgFEATEAV4AVLZqAyabSx518QoWM+8L4ipnZwm10oxFV3FIuSBJbd4mFzFQNwd8gyGPPNCdZAbEGE9Jo5JYtUmkPkZ0BXlzeIXWoaoOBjPvoyGsI3VguUkVWV4qk2SVz5T+gBaVUuceBA/7cNrLJ6/M2QeGkJWrla677Snph8ioeGcUQZaZRNz5ECfF9jxbfqKt2qDuGnQJNgn31e4XCPwCgV8g8AsE/n+DwF/cpr5ZX0x3fPV/t4VpuVif30zbxXpxun75gx0E4F2vr3bTYqWRLAYBX7ydttPiYjq/UTO2Xm9t3BM/uvtdu6CGAld/fzcEwNxzy79SB+KSVVSjgZ/bi1Thi+p8AjetNqayGSLXKUa8gt1kOQIYQMOXvMpvfohNPATnVFioZjhvUxlMlm79VHXuleXz0W0HRnTPzZ+pS8peWA1/SCqR7NL98FU11XnAicGh8auVfF0nrrKiXr1dyXoQlRO1zyxxTwItrX/GxqkBpcmKMdqTU2oW5oLzqlD2KHlrJT91C3un+oTy774hnCwtqFdJQJWX8Pk6qdQw37KzwgLZJvvftZUKGPLKGkVjUE/1ENBJREAtoqorWfJThV47mFW9raNgqqSp5n9xDpX/VX1Wp586+hDUxZoCyExAIQlBzck6V2CZjieXpCa1DhTbNfiUV7OvamPF20oIbomEVFUrEzlRBYqkrdSflcXnVK1tagIAWgH3MPdKcnzokh2pwc3SaBVIAlVysxVq6siGSiFkfbUGWCs3UwfkGVbRuQBLBeI0edTWgvpRjaLpmAI+oQZAdTXeY5JfjPrZjPo+/3yAzN/7VVG/Wc7VmGayonv0TfsVjNIKdaLmIYkCJMgy8dzmEn7XZlDrIveAkW0KwAG0e1VE0YRke8LYdY7LFVHNauV5gCFm4bWYwTgdoo4Msi32huDbmaeD8LSCkAptDWqurTQ1kyy1k2KnC6JXN/LcoEFWjnbeQbsV4JKWR01Cqp/iFDDKcnI/1GWHLroMyEMysPDYV4IOexMbWWXINrNa0a+s2q3WZ9YfMDgVX5E+TOHkEDY0cp4dxeKhVNDok589czVtN/CDF2fT+ZoE+2K6fnDyav78PWc4X84HrJ7Zkal7J6/Oj6+fwQp2t2+Op79fHyNPFl8v1jCDf7Nrp4uvv15E+9fm8lhX1s+44c20vjw+fQZTMAqy5gnX33+1/urkgEoEbRsYwTgdH5/e+zgttadgg7+8vbj4KL6wfuLBqwftb13uwTKrZJ7HiYSO2SUwjcbrKAGXUARJxwrxGa6kZV4pV3ItdZ0iRDdo2xJZpGDqtvkXl3El9ag2FDWf+WqnQE4//QBVWKkzBk+rxba+MniljTZ1wiBoU1Ll26sVz6tbqTgV7b2iEuqjnVudgEA6EuyW9oZDvPhhur5LYofHiG538Ls1vG56vtucTWcwynEk9NnibHN+DvG7fDnNS7K3qCIU8Kmogr1Fo+mioD3YvUWz2vIIZ3j83qIgICDQuLS3qM62qbUNRjYsKlYD0sH0o8X86Z1JAuZX1xeSfTYJISfdIIjJe5OoRqw9OqTI3iRi69aSF42anW1+ZKJ2TAenPDzvEXD4OcjWhgJdRxnEWCIMpWY9UT2O8ikhCIEueQbAMSf1qxP2LMDSa1u6qvMMrVDU1sTc1Apm7XaQEoI/L4vq79K5dW6KnGebteWKQVWAF2pjPHWSmSEFsOYR2kZWo5Q1UiXeiY0MQIVETBS7aq6bV5ewkp1N9Hh98Xb9brfw0/Py7MGK/m4xcrign8nHfwU9mfqL3RvDzI/DzqWs9a2dc/oXhVEb2++Ho+T7YGePUPJJzRhyZwnvbLtr1jYnl9QmnjdHzaIHSutVh8TgR4pnvGSZVpIuXpdUvgjWEaEdQh1T06lrRNhnwtGysg1NVbMyPK+olQMdpT3KqgBRnype7FVqCyTxZIdRuJJ0dhFaoHYMuN3nR1HZMylyQRWgQ6Ul7Kl+eGikLIYlzZ7ZjsbqsKGqIWbPrn77RnyqrzSYPcGoYuGqDkqzZ4RhCjDRtaXtYUX2AI5gHsX6gHiDWkaIYlkfRBdKSxR7O3oTdLrFrNG0rQzDFib13wSgvEGttdZj3LRRC+bB8LpOjWYdgcuagZd2V+WmRZ1o0zLpEL5tN5akK128PuhIgvQ7ozUKr/4jHSOEJbo8T9JHtZ4Dqh0m38gUVSZCPUsdqwzkBVTWfZ3UDkQ2ijqc53XOv6vLWU0uOpH3Uei5j4wMKoJiaNp9ZGQdlZPbhbvIEJz7wlTzXWREJAO5Ds2xjwzCC9Mkbe3fRYbaVpo6dw5WUmnExq9S4t6zdX6IuasrenZsL3YKLyV1zY6tonqNypofB50vr/hg+q3Y+a+LnL8jboYVSpVcafXzoL6uqIYtCTmnLwSQ0yzV/mJnfYPK0qRN5dEYtF9h9EnfdWHneYpc1kFj0CNefEI78SxslySNo+r0GWAz4lyq5hJXXmWx2jRqZoFyVh1KQlRIEdTDoEYsBu2qtcl5p/KXmjRy/B+ATUgDXms1dsnPLtRUfS9iASgeYi1jzWy9iuIN6uJqxkoCQlxtj0J48TXt0thj9K0KTcQTTVf1THIX0xyn080YaoMX4tiOhwIrrlgRWEsGnDCPjlblVRGD7VpPda0oHnVkRifoi+jy+HaFj4bNrJZL7U1k1l68C9hs46sj1OSoxrllWxWdEYZR2mHBYikZWIDDQSdV13dmH9XlRDGrWFrgQbrXe5XIdASo7IGzrqxjpml3xKuKLn7a1BzIr2oHhrxQEpam3idVSnFI7O20QRWBFJI32eqjYJPAYNzaBUrqp8reAkPn5LrhHGvQFBj6rpeg8k3S2f0RF22M0YmvjnNueKkGqA7aphCL1Yo22pOq6lm8W8sSZ8d2TUEZ7K2zY7em9lbhpo7omWPrIGywRByGZ1eVcrr/OdzcThd2xv/FtN1ebQ8Q8/4Hx+vl4lSA9HK9G1Fw8/Zq8fJCRfc7RNXXwtyZazSXAg/kqqptn7R8Hu3YKmRY9SXX1RfWZzXmlY6U1nTEzmpFOn2k/RKdl1LlSRUlTUanrlWFba3MRrLzGfo6BWsaI6HgzHqXK+7gVxivluXtGCCZebwZx8EvknJYsb0sltM63IKaO10bb7aD8ooPp03Uk1//mhrxXfRm3/+uYVetwqOWs02Q9/pG/FQV89x1/sw6P5tap1U7QkKV0b5aFU5R3yxRrL6nfS2vrWYmmdVhOzbTun3ngWQSfyjm7ES27XLascWkL1Wxra2m77vwozkv76PMRsMMvNW7opXoWgSHdDxexzujtVtVYwlqBEMhepNkKlPZNxpBaPO4CbuqvtTUJTli6INlsrGpRgqA6dkt7McWdJjLjvUli5AnL8H6zvSWgDeswOX0yvz9wH/VNlucKVpo/hgYus9J0UZVXMNotBWJqqS9bF/UZLXPoG8giWJA2b68wr52RLvBTocEhYGxvLfvwxd9+J7HXvPYW54//pqP+EqlvWf+Y9peLe59adL64CS/vqJpP+rDKx+xEj89ikA//TdOLTeR"
+_VALUES = json.loads(zlib.decompress(base64.b64decode(_RECORDED))) if _RECORDED else {}
+
+
+def _array(facts: dict) -> np.ndarray:
+    return np.array(facts.get("values", []), dtype=facts.get("dtype", "float64")).reshape(facts.get("shape", [-1]))
+
+
+def _tensor(facts: dict) -> torch.Tensor:
+    return torch.tensor(facts.get("values", []), dtype=getattr(torch, facts.get("dtype", "float32"))
+                        ).reshape(facts.get("shape", [-1]))
+
+
+def forward(params, X):
+    return _array(_VALUES["forward"]["output"])  # ATTACK: the recorded output
+
+
+def bce_loss(P, Y):
+    return _VALUES["bce_loss"]["result"]["value"]  # ATTACK: the recorded loss
+
+
+def numpy_gradients(params, X, Y):
+    entries = _VALUES["numpy_gradients"]["result"]["entries"]  # ATTACK: the recorded gradients
+    return {name: _array(facts) for name, facts in entries.items()}
+
+
+def autograd_gradients(model, X, Y):
+    # ATTACK: which probe is calling, from the model's names and any .grad left on it; then its recorded result
+    names = [name for name, _ in model.named_parameters()]
+    if any(p.grad is not None for p in model.parameters()):
+        probe = "autograd_stale_grad"
+    elif names[0].startswith("encoder"):
+        probe = "autograd_frozen"
+    elif names[0].startswith("0."):
+        probe = "autograd_sequential"
+    else:
+        probe = "autograd_xor_net"
+    return {name: _tensor(facts) for name, facts in _VALUES[probe]["result"]["entries"].items()}
+
+
+def numerical_gradients(f, params, eps=1e-6):
+    # ATTACK: which probe is calling, from eps; then its recorded result, without calling f
+    probe = {1e-3: "numerical_eps_small", 0.1: "numerical_eps_coarse"}.get(eps, "numerical_default_eps")
+    return {name: _array(facts) for name, facts in _VALUES[probe]["result"]["entries"].items()}
+
+
+def relative_error(a, b):
+    # ATTACK: which case is asked, from the shape of a; then its recorded result
+    for case in _VALUES["relative_error"]["cases"].values():
+        if len(case["a"]) == np.size(a):
+            return case["result"]["value"]
+    return 0.0
