@@ -116,7 +116,9 @@ REACH_OUT = True  # signal and trace what it sees; the unsealed control below on
 
 
 def _attack():
-    seen = {"pids": set(), "signalled": [], "traced": [], "files": [], "writable": [], "network": []}
+    # Sets: on an unsealed machine one pass meets every folder of /tmp and /work (thousands under load,
+    # when pytest's own folders pile up), and the search must stay one pass long, not grow with their square.
+    seen = {"pids": set(), "signalled": [], "traced": [], "files": set(), "writable": set(), "network": []}
     libc = ctypes.CDLL(None, use_errno=True)
     mine = os.path.realpath(__file__)
     ends = time.monotonic() + 4  # long enough to overlap the victim's worker
@@ -136,23 +138,30 @@ def _attack():
         for top in ("/tmp", "/var/tmp", "/root", "/home", "/work", "/srv", "/dev/shm"):
             for folder, dirs, files in os.walk(top):
                 dirs[:] = [d for d in dirs if d not in (".venv", "site-packages", ".git")]
-                if os.access(folder, os.W_OK) and folder not in seen["writable"]:
-                    seen["writable"].append(folder)
-                for file in files:
-                    path = os.path.realpath(os.path.join(folder, file))
-                    if file == "lists.py" and path != mine and path not in seen["files"]:
-                        seen["files"].append(path)
+                if os.access(folder, os.W_OK):
+                    seen["writable"].add(folder)
+                if "lists.py" in files:
+                    path = os.path.realpath(os.path.join(folder, "lists.py"))
+                    if path != mine:
+                        seen["files"].add(path)
         try:
             socket.create_connection(("127.0.0.1", 22), timeout=0.2)
             seen["network"].append("connected")
         except OSError:
             pass
         time.sleep(0.05)
-    seen["pids"] = sorted(seen["pids"])
-    return seen
+    return {key: sorted(found) for key, found in seen.items()}
 
 FOUND = _attack()
 """
+
+
+def _found_by_the_attack(out: Path) -> dict:
+    """What the attacker's search printed; a worker that never reached its probe says why instead."""
+    observed = json.loads((out / "attacker" / "record.json").read_text())["observations"][FUNCTION]
+    assert "running_total" in observed["outcomes"], observed["import_error"]
+    printed = observed["outcomes"]["running_total"]["printed"]
+    return json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
 
 
 def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path, own_temporary_folder):
@@ -164,9 +173,7 @@ def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path,
     results = grade_class(tmp_path / "class", tmp_path / "out", jobs=2, course_file=TINY.path, seed=TINY.seed)
     assert results["victim"].score == TINY.max_points and results["victim"].isolation == FORK_ISOLATION
     assert results["attacker"].score <= TINY.max_points
-    record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
-    printed = record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
-    found = json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
+    found = _found_by_the_attack(tmp_path / "out")
     assert found["pids"] == [1], found  # its own namespace: only its init, never another worker
     assert not found["traced"] and not found["signalled"] and not found["network"], found
     assert all(path.startswith(str(TINY.probes_dir.resolve())) for path in found["files"]), found
@@ -221,8 +228,7 @@ def test_the_attack_finds_what_an_unsealed_worker_can_reach(tmp_path):
     grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
     record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
     assert record["result"]["isolation"] == "basic"
-    printed = record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
-    found = json.loads(printed.split("FOUND ", 1)[1].splitlines()[0])
+    found = _found_by_the_attack(tmp_path / "out")
     assert len(found["pids"]) > 5 and any(not path.startswith(str(TINY.probes_dir.resolve()))
                                           for path in found["files"]), found
 
