@@ -28,7 +28,7 @@ from .batch import grade_submission
 from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
-from .official_seed import draw_seed
+from .official_seed import SEED_VARIABLE, replayed_or_drawn
 from .release import PYPROJECT, assignment_toml, course_part_files, engine_files, pinned_dependencies, python_range
 
 __all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
@@ -219,7 +219,7 @@ def grade_upload(upload: Path, course: Course, seed: int | None = None) -> dict:
     or, by default, a seed drawn for this upload alone. The seed is in results.json: `run --seed N` replays it."""
     allowed = course.exercise_files
     submission = read_upload(upload, allowed)
-    seed = draw_seed() if seed is None else seed
+    seed = replayed_or_drawn() if seed is None else seed
     result = grade_submission(submission, course, seed,
                               options=("--workers-at-once", str(course.gradescope.workers_at_once))).result
     results = gradescope_results(result, course.gradescope)
@@ -259,9 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                                            "run_autograder calls)")
     grading.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", GRADESCOPE_ROOT)))
     grading.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    replay = os.environ.get("AUTOGRADER_SEED")
-    grading.add_argument("--seed", type=int, default=int(replay) if replay else None,
-                         help="grade at this seed, to replay an upload (default: AUTOGRADER_SEED, else a fresh seed "
+    grading.add_argument("--seed", type=int, default=None,
+                         help=f"grade at this seed, to replay an upload (default: {SEED_VARIABLE}, else a fresh seed "
                               "for each upload)")
     args = parser.parse_args(argv)
     run(args.root, args.course, args.seed)

@@ -22,11 +22,14 @@ from pathlib import Path
 
 from .course import DEFAULT_COURSE_FILE, Course, load_course
 from .grading_process import run_grading
+from .official_seed import SEED_VARIABLE, replayed_or_drawn
 
 __all__ = ["COURSE_VARIABLE", "check", "notebook_course"]
 
 COURSE_VARIABLE = "AUTOGRADER_COURSE"
 
+# The seed of this kernel's official grading (nbgrader's autograde), once drawn.
+_official_seed: int | None = None
 # (course file, exercise, sha256 of its file) -> {check id: the record's entry}, or why the grader could not say
 _graded: dict[tuple[Path, str, str], dict[str, dict] | AssertionError] = {}
 
@@ -80,6 +83,19 @@ def _not_graded(results: dict[str, dict] | AssertionError, check_id: str) -> boo
     return isinstance(results, dict) and results.get(check_id, {}).get("graded") is False
 
 
+def _seed_options() -> tuple[str, ...]:
+    """nbgrader's autograde is an official grade: it runs at a seed drawn once per notebook (AUTOGRADER_SEED
+    replays one), printed so that the graded notebook records it. A student's run, and nbgrader's validate,
+    use the course's public seed."""
+    global _official_seed
+    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
+        return ()
+    if _official_seed is None:
+        _official_seed = replayed_or_drawn()
+        print(f"official grading at seed {_official_seed} ({SEED_VARIABLE}={_official_seed} replays it)")
+    return ("--seed", str(_official_seed))
+
+
 def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
     """Run `pytest autograder --exercise EXERCISE` on a private copy of the one file; return its checks."""
     timeout = course.limits.check_seconds * 2
@@ -90,7 +106,7 @@ def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
         record = Path(scratch) / "record.json"
         try:
             run = run_grading(submission, record, "--course", str(course.path.resolve()), "--exercise", exercise,
-                              timeout=timeout)
+                              *_seed_options(), timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None
         try:

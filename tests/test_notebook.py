@@ -54,3 +54,18 @@ def test_a_verdict_is_remembered_for_the_same_file(runs, tmp_path):
         with pytest.raises(AssertionError, match="wrong"):
             notebook.check(EXERCISE.id, FIRST, tmp_path)
     assert runs.count == 1
+
+
+def test_autograde_grades_at_a_seed_drawn_once_per_notebook_and_prints_it(monkeypatch, capsys):
+    monkeypatch.setattr(notebook, "_official_seed", None)
+    monkeypatch.delenv("AUTOGRADER_SEED", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert notebook._seed_options() == ()  # a student's own run: the course's public seed
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    first = notebook._seed_options()
+    assert first[0] == "--seed" and int(first[1]) != COURSE.seed
+    assert notebook._seed_options() == first  # one seed for every cell of the notebook
+    assert f"official grading at seed {first[1]}" in capsys.readouterr().out
+    monkeypatch.setattr(notebook, "_official_seed", None)
+    monkeypatch.setenv("AUTOGRADER_SEED", "4242")
+    assert notebook._seed_options() == ("--seed", "4242")  # a replay
