@@ -182,10 +182,14 @@ def _leader(config: dict, worker, job: dict, connection: socket.socket, channel:
 
 def _end_while_asked(connection: socket.socket, init: int) -> int:
     """The worker's exit status, as the runner that asked for it waits for it; if that runner hangs up
-    first (it was killed with its batch), the worker is killed: nobody would read or stop it."""
-    ended = os.pidfd_open(init)
+    first (it was killed with its batch), the worker is killed: nobody would read or stop it. (A kernel
+    older than 5.3 has no pidfd: there the leader only waits.)"""
     try:
-        while True:
+        ended = os.pidfd_open(init)
+    except (AttributeError, OSError):
+        ended = None
+    try:
+        while ended is not None:
             ready, _, _ = select.select([connection, ended], [], [])
             if ended in ready:
                 break
@@ -197,7 +201,8 @@ def _end_while_asked(connection: socket.socket, init: int) -> int:
                 os.kill(init, signal.SIGKILL)  # pid 1 of the worker's namespace: everything in it ends
                 break
     finally:
-        os.close(ended)
+        if ended is not None:
+            os.close(ended)
     _, status = os.waitpid(init, 0)
     return os.waitstatus_to_exitcode(status)
 
