@@ -138,7 +138,7 @@ def _raise_if_starved(error: dict | None, what: str) -> None:
 
 def _import_message(module: str, error: dict) -> str:
     kind = error.get("type", "Error")
-    message = str(error.get("message") or "")
+    message = rendered(str(error.get("message") or ""))
     if kind == "FileNotFoundError":
         return f"{message}: every check of this exercise needs it"
     if kind == "EmptyFile":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -263,3 +264,80 @@ def test_a_file_with_code_is_not_empty_and_a_syntax_error_is_still_a_syntax_erro
     assert run_probes(probe_request(TINY, "lists", folder, TINY.seed)).import_error is None
     (folder / "lists.py").write_text("# a comment\ndef running_total(:\n")
     assert run_probes(probe_request(TINY, "lists", folder, TINY.seed)).import_error["type"] == "SyntaxError"
+
+
+# ---- issue 20, items 6 to 9: one mistake, one lost check, and messages that say what the code did ----
+
+def _with_outputs(run: ExerciseRun, outputs: list[float]) -> ExerciseRun:
+    """A hidden layer with the wrong activation: other outputs, and the loss and accuracy Keras measures of them."""
+    forward = copy.deepcopy(run.outcomes["build_model_forward"].value)
+    targets = forward["targets"]
+    forward["output"]["values"] = outputs
+    clipped = [min(max(p, 1e-7), 1 - 1e-7) for p in outputs]
+    loss = -sum(t * math.log(p) + (1 - t) * math.log(1 - p) for p, t in zip(clipped, targets)) / len(targets)
+    accuracy = sum((p > 0.5) == (t > 0.5) for p, t in zip(outputs, targets)) / len(targets)
+    forward["evaluated"] = {"loss": loss, "accuracy": accuracy}
+    return changed(run, "build_model_forward", forward)
+
+
+def test_a_wrong_hidden_activation_fails_the_forward_check_alone():
+    run = recorded(COURSE, "keras_xor")
+    reference = run.outcomes["build_model_forward"].value["output"]["values"]
+    student = _with_outputs(run, [0.3 + 0.4 * v for v in reference])
+    assert set(failed(grade(COURSE, "keras_xor", student))) == {"build_model_forward"}
+
+
+def test_a_model_left_uncompiled_fails_the_compile_check_and_the_optimizer_check_says_why_it_could_not_run():
+    student = _keras_student({"compiled": False, "optimizer": None, "learning_rate": None, "loss": None},
+                             recorded(COURSE, "keras_xor").outcomes["build_model_forward"].value)
+    results = failed(grade(COURSE, "keras_xor", student))
+    assert "not compiled: call model.compile" in results.pop("build_model_compiled").message
+    optimizer = results.pop("build_model_optimizer")
+    assert optimizer.message.startswith("could not run because") and not optimizer.hint
+    assert not results
+
+
+def test_a_keras_save_written_elsewhere_is_the_save_checks_fault_not_writes_only_path():
+    run = recorded(COURSE, "checkpointing")
+    save = copy.deepcopy(run.outcomes["keras_save"].value)
+    save["file"] = {"exists": False, "is_file": False}
+    save["new_files"] = [save["path"] + ".weights.h5"] if "path" in save else ["model.weights.h5"]
+    results = failed(grade(COURSE, "checkpointing", changed(run, "keras_save", save)))
+    assert "keras_save_file" in results and "writes_only_path" not in results
+
+
+def _differences(mistake: str) -> ExerciseRun:
+    run = recorded(COURSE, "autodiff")
+    facts = copy.deepcopy(run.outcomes["numerical_eps_coarse"].value)
+    for name, values in facts["mistakes"][mistake].items():
+        facts["result"]["entries"][name]["values"] = values
+    return changed(run, "numerical_eps_coarse", facts)
+
+
+def test_a_one_sided_difference_with_the_eps_given_honours_eps():
+    # (the central-difference check, whose probes this leaves alone, is the one that names the mistake)
+    results = failed(grade(COURSE, "autodiff", _differences("uses a one-sided (forward) difference")))
+    assert "numerical_gradients_honours_eps" not in results
+
+
+def test_a_hard_coded_small_eps_is_named_as_such_not_as_one_in_particular():
+    message = failed(grade(COURSE, "autodiff", _differences("ignores eps (always 1e-6)")))[
+        "numerical_gradients_honours_eps"].message
+    assert "far smaller than eps=0.1" in message and "always 1e-6" not in message
+
+
+def test_a_fit_in_mini_batches_is_told_how_many_rows_one_batch_holds():
+    run = recorded(COURSE, "keras_xor")
+    facts = copy.deepcopy(run.outcomes["train_other_data"].value)
+    facts["weights"] = [w + 0.01 for w in facts["weights"]]
+    message = failed(grade(COURSE, "keras_xor", changed(run, "train_other_data", facts)))[
+        "train_matches_reference"].message
+    assert f"({facts['rows']} rows: one batch of all {facts['rows']} per epoch)" in message
+
+
+def test_a_float32_learning_rate_reads_as_it_was_written():
+    run = recorded(COURSE, "checkpointing")
+    facts = copy.deepcopy(run.outcomes["keras_resume"].value)
+    facts["loaded"]["learning_rate"] = 0.0010000000474974513
+    message = failed(grade(COURSE, "checkpointing", changed(run, "keras_resume", facts)))["keras_resume_exact"].message
+    assert "learning_rate=0.001)" in message and "0.05)" in message and "0.000000" not in message

@@ -11,6 +11,11 @@ def listed(items: list, shown: int = 4) -> str:
     return ", ".join(items[:shown]) + more
 
 
+def shown(value):
+    """A number as it was written: a float32 learning rate of 0.0010000000474974513 reads 0.001."""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def differing_names(observed: Observed, state: dict, expected: dict) -> list[str]:
     """The state_dict entries whose values differ, from the observed names, sizes and flat values."""
     values = floats(field_of(state, "values"), "the model's state")

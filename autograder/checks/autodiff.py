@@ -239,9 +239,24 @@ def check_numerical_gradients_central(observed: Observed):
         _compare_differences(observed, probe)
 
 
+IGNORES_EPS = "ignores eps (always 1e-6)"
+
+
 def check_numerical_gradients_honours_eps(observed: Observed):
     """numerical_gradients uses the eps it is given"""
-    _compare_differences(observed, "numerical_eps_coarse")
+    probe = "numerical_eps_coarse"
+    values = _difference_values(observed, probe)
+    reference = observed.reference(probe)
+    if _same(observed, values, {n: f["values"] for n, f in reference["result"]["entries"].items()}):
+        return
+    mistake = _known_mistake(observed, probe, values)
+    if mistake == IGNORES_EPS:
+        raise CheckFailed(f"{observed.call(probe)}: your numbers are the differences of a step far smaller than "
+                          f"eps={reference['eps']:g} (any step below about 1e-3 gives them, a hard-coded 1e-4 or 1e-6 "
+                          "alike): use the eps argument")
+    if mistake:  # a difference of another form, taken with the eps given: the central-difference check says so
+        return
+    _compare_differences(observed, probe)
 
 
 def check_relative_error_value(observed: Observed):

@@ -73,37 +73,55 @@ def check_build_model_forward(observed: Observed):
                           f"expected {head(reference['output']['values'])}")
 
 
-def _compiled(observed: Observed) -> dict:
+def _compiled(observed: Observed, *, own_check: bool = True) -> dict:
+    """build_model()'s facts once it is compiled. Not compiled is the compile check's fault to report; the
+    optimizer check, which needs a compiled model, says it could not run."""
     student = _model(observed, built=False)
     if not student.get("compiled"):
-        raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
+        if own_check:
+            raise CheckFailed("build_model() returned a model that is not compiled: call model.compile(...)")
+        raise NotChecked("could not run because build_model() returned a model that is not compiled "
+                         "(see the compile check)")
     return student
+
+
+def _bce(outputs: list[float], targets: list[float]) -> float:
+    """Keras' binary cross-entropy of probabilities, clipped as Keras clips them."""
+    epsilon = 1e-7
+    total = 0.0
+    for p, y in zip(outputs, targets):
+        p = min(max(p, epsilon), 1 - epsilon)
+        total -= y * math.log(p) + (1 - y) * math.log(1 - p)
+    return total / len(outputs)
 
 
 def check_build_model_compiled(observed: Observed):
     """build_model() compiles with binary cross-entropy and the accuracy metric"""
     student = _compiled(observed)
     forward = _forward(observed)
-    reference = observed.reference("build_model_forward")["evaluated"]
     evaluated = forward.get("evaluated")
     if not isinstance(evaluated, dict):
         raise CheckFailed("build_model()'s compiled model could not be evaluated on the grader's data")
     loss = field_of(evaluated, "loss")
-    if not observed.close([loss], [reference["loss"]]):
+    # Judged on the student's own network: its outputs' BCE, so a wrong activation is the forward check's alone.
+    outputs = values_of(field_of(forward, "output"), "model(x)", ARRAY)
+    expected_loss = _bce(outputs, floats(field_of(forward, "targets"), "the targets"))
+    if not math.isclose(loss, expected_loss, rel_tol=1e-3, abs_tol=1e-5):
         raise CheckFailed(f"with the grader's weights, the compiled loss is {loss:.4f} (loss={student.get('loss')}), "
-                          f"expected binary cross-entropy {reference['loss']:.4f}")
+                          f"while the binary cross-entropy of your model's own outputs is {expected_loss:.4f}")
     accuracy = [v for k, v in evaluated.items() if k != "loss" and "acc" in k.lower()]
-    expected = [v for k, v in reference.items() if k != "loss" and "acc" in k.lower()]
     if not accuracy:
         raise CheckFailed(f"the compiled model reports {sorted(evaluated)} but no accuracy: add metrics=['accuracy']")
-    if not math.isclose(accuracy[0], expected[0], abs_tol=1e-6):
-        raise CheckFailed(f"the compiled accuracy is {accuracy[0]:.3f}, expected {expected[0]:.3f} "
-                          "(binary accuracy at 0.5)")
+    targets = field_of(forward, "targets")
+    expected = sum((o > 0.5) == (t > 0.5) for o, t in zip(outputs, targets)) / len(targets)
+    if not math.isclose(accuracy[0], expected, abs_tol=1e-6):
+        raise CheckFailed(f"the compiled accuracy is {accuracy[0]:.3f}, while your model's outputs are right on "
+                          f"{expected:.3f} of the rows (binary accuracy at 0.5)")
 
 
 def check_build_model_optimizer(observed: Observed):
     """build_model(learning_rate) uses Adam at that learning rate"""
-    _compiled(observed)
+    _compiled(observed, own_check=False)
     for probe in ("build_model", "build_model_lr"):
         facts = observed.student(probe)
         call = observed.call(probe)
@@ -149,8 +167,10 @@ def check_train_matches_reference(observed: Observed):
         if observed.close(weights, floats(field_of(student, "weights_before"), "weights")):
             raise CheckFailed(f"{call} left the model's weights unchanged: fit the model passed in")
         if not observed.close(weights, reference["weights"]):
+            rows = reference.get("rows")
+            batch = f" ({rows} rows: one batch of all {rows} per epoch)" if rows else ""
             raise CheckFailed(f"from the grader's starting weights, {call} ended with other weights than "
-                              f"fit(X, Y, epochs=...) on the full batch gives")
+                              f"fit(X, Y, epochs=...) on the full batch gives{batch}")
 
 
 def check_predict_values(observed: Observed):

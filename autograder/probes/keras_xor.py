@@ -166,6 +166,7 @@ def probe_build_model_forward(student, context: SimpleNamespace) -> dict:
         Y = np.concatenate([XOR_Y, random_targets(context.seed + 1, 8)])
         evaluated = model.evaluate(X, Y, verbose=0, return_dict=True)
         facts["evaluated"] = {str(k): float(v) for k, v in evaluated.items()}
+        facts["targets"] = Y.astype(np.float64).flatten().tolist()
     facts["linear_output"] = linear_skeleton(model, X)
     return facts
 
@@ -179,7 +180,8 @@ def _train_run(student, context: SimpleNamespace, *, seed_offset: int, epochs: i
         X, Y = random_inputs(context.seed + seed_offset, 6), random_targets(context.seed + seed_offset, 6)
     history = student.train(model, X, Y, epochs=epochs)
     data = "X, Y" if xor else "X_random, Y_random"
-    facts = {"call": f"train(model, {data}, epochs={epochs})", "epochs": epochs, "history_type": type(history).__name__,
+    facts = {"call": f"train(model, {data}, epochs={epochs})", "epochs": epochs, "rows": len(X),
+             "history_type": type(history).__name__,
              "is_history": isinstance(history, keras.callbacks.History),
              "weights_before": before, "weights": flat(model.get_weights())}
     record = getattr(history, "history", None)
