@@ -231,9 +231,10 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
 
 
 def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
-                slow: SlowCall | None = None) -> tuple[list[dict], str | None, str]:
-    """Run one worker for `probes`; return its events, why it stopped early if it did, and its isolation:
-    forked by the batch's fork server where there is one that answers, else a fresh process."""
+                slow: SlowCall | None = None) -> tuple[list[dict], str | None, str, float | None]:
+    """Run one worker for `probes`; return its events, why it stopped early if it did, its isolation (forked
+    by the batch's fork server where there is one that answers, else a fresh process) and, for a window that
+    ran out, the share of a processor the worker got in it (None where the machine keeps no such figures)."""
     cgroup = WorkerCgroup(request.limits.processes, request.limits.memory_mib * 1024 * 1024)
     process = _fork_worker(request, probes, log, cgroup) if request.fork_server else None
     if process is not None:
@@ -242,9 +243,11 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
         process, read_end = _start_worker(request, probes, workdir, log, cgroup)
         isolation = isolation_level(request.limits.isolation)
     clock = WorkerClock(lambda: cgroup.processes() if cgroup.active else process_tree(process.pid))
-    stopped = None
+    stopped, share = None, None
     try:
         events, stopped = _read_events(read_end, request.limits, probes, clock, slow)
+        use = clock.use() if stopped == "starved" else None
+        share = use.ran / use.seconds if use is not None and use.seconds > 0 else None
     finally:
         os.close(read_end)
         if stopped is None:
@@ -261,7 +264,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
         if code is not None and code > 128 and isolation in ("bwrap", FORK_ISOLATION):
             code = 128 - code  # bubblewrap, as the fork server's init, reports a child killed by signal N as 128 + N
         stopped = f"exit {code}"
-    return events, stopped, isolation
+    return events, stopped, isolation, share
 
 
 def _declared(events: list[dict]) -> list[str] | None:
@@ -387,6 +390,25 @@ def _blame_protocol(run: ExerciseRun, pending: list[str], events: list[dict], fa
     pending.clear()
 
 
+# The least share of a processor a window is stretched for: below it, the outer limit decides anyway.
+_LEAST_SHARE = 0.01
+
+
+def stretched(request: ProbeRequest, share: float | None) -> ProbeRequest:
+    """The request with its time windows widened by the share of a processor its starved worker got (a
+    worker that got a fifth of one has five times as long), never past the check's own outer limit: a slow
+    machine grades in full where it can, and "not graded" is left for where even that cannot fit."""
+    limits = request.limits
+    widest = max(limits.import_seconds, limits.probe_seconds)
+    if not share or widest <= 0:
+        return request
+    factor = min(1 / max(share, _LEAST_SHARE), limits.check_seconds / widest)
+    if factor <= 1:
+        return request
+    return dataclasses.replace(request, limits=dataclasses.replace(
+        limits, import_seconds=limits.import_seconds * factor, probe_seconds=limits.probe_seconds * factor))
+
+
 def _starved(request: ProbeRequest, during: str) -> dict:
     return {"type": STARVED, "where": None, "todo": False,
             "message": NOT_GRADED_MESSAGE.format(seconds=_limit(request, during))}
@@ -406,7 +428,7 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
         with open(os.path.join(workdir, "console.log"), "w+b") as log:
             while True:
                 asked = list(pending)
-                events, stopped, isolation = _run_worker(request, pending, workdir, log, slow)
+                events, stopped, isolation, share = _run_worker(request, pending, workdir, log, slow)
                 run.isolation = isolation if run.isolation in ("", isolation) else f"{run.isolation}+{isolation}"
                 fault = protocol_fault(events, asked)
                 if fault is not None:
@@ -434,6 +456,7 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                 if not any(e["event"] == "imported" for e in events):  # stopped before the module loaded
                     if stopped == "starved" and _IMPORT not in run_again:
                         run_again.add(_IMPORT)
+                        request = stretched(request, share)
                         continue
                     run.import_error = _starved(request, "import") if stopped == "starved" else {
                         "type": "WorkerStopped", "where": None, "todo": False,
@@ -445,6 +468,7 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                     current = pending[0]
                 if stopped == "starved" and current not in run_again:
                     run_again.add(current)
+                    request = stretched(request, share)
                     continue
                 run.outcomes[current] = ProbeOutcome(ok=False, error=_starved(request, "probe") if stopped == "starved"
                                                      else {"type": "WorkerStopped", "where": None, "todo": False,

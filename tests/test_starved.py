@@ -96,8 +96,8 @@ def test_a_probe_starved_twice_is_not_graded_and_the_others_still_run(tmp_path, 
     declared = [{"event": "probes", "names": names}, {"event": "imported"}]
     finishing = [event for name in rest for event in ({"event": "start", "probe": name},
                                                       {"event": "done", "probe": name, "value": {}})]
-    stops = iter([(declared + [{"event": "start", "probe": first}], "starved", "basic")] * 2
-                 + [(declared + finishing, None, "basic")])
+    stops = iter([(declared + [{"event": "start", "probe": first}], "starved", "basic", None)] * 2
+                 + [(declared + finishing, None, "basic", None)])
     asked = []
 
     def scripted_worker(request, probes, workdir, log, slow=None):
@@ -193,8 +193,9 @@ def test_a_workers_process_tree_is_found_from_proc():
 
 @needs_quota
 def test_a_correct_submission_on_a_starved_machine_is_never_failed(tmp_path):
-    """`pytest autograder` with every worker at 1% of a processor and 1 s limits: full marks cannot come,
-    but every check is passed or says it was not graded, and no "slow or stuck" notice blames the code."""
+    """`pytest autograder` with every worker at 1% of a processor and 1 s limits: every check is passed or says
+    it was not graded (a starved window runs again stretched, within the check's outer limit), and no "slow or
+    stuck" notice blames the code."""
     course = Path(shutil.copytree(TINY.root, tmp_path / "course"))
     toml = course / "course.toml"
     toml.write_text(toml.read_text().replace(f"import_seconds = {TINY.limits.import_seconds:g}", "import_seconds = 1")
@@ -214,7 +215,6 @@ def test_a_correct_submission_on_a_starved_machine_is_never_failed(tmp_path):
         assert test.get("status") != "failed", test
         assert test.get("status") == "passed" or NOT_A_VERDICT in test["output"], test
     assert "slow or stuck" not in completed.stdout and "without finishing" not in completed.stdout
-    assert "not graded: " + NOT_A_VERDICT in completed.stdout  # the score table says so
 
 
 def test_a_call_well_within_its_limit_is_not_announced(tmp_path):
@@ -260,3 +260,33 @@ def test_time_held_by_a_cpu_quota_counts_as_starved(tmp_path):
     assert Use(seconds=1.0, ran=0.01, waited=0.0, throttled=0.9).verdict == "starved"
     assert Use(seconds=1.0, ran=0.01, waited=0.0, throttled=0.0).verdict == "waiting"
     assert Use(seconds=1.0, ran=0.5, waited=0.0, throttled=0.9).verdict == "working"
+
+
+def test_a_starved_window_is_run_again_stretched_by_the_share_the_worker_got():
+    request = _request(TINY.solutions_dir, import_seconds=2, probe_seconds=1)
+    wider = runner.stretched(request, 0.2)
+    assert (wider.limits.import_seconds, wider.limits.probe_seconds) == pytest.approx((10, 5))
+    capped = runner.stretched(request, 0.0001)  # never past the check's outer limit
+    assert capped.limits.import_seconds == pytest.approx(request.limits.check_seconds)
+    assert runner.stretched(request, None) == request and runner.stretched(request, 0.9) != request
+
+
+@needs_quota
+def test_a_correct_submission_at_a_fifth_of_a_processor_is_graded_in_full(tmp_path):
+    """Each call needs 0.4 s of processor time: 2 s at a fifth of one, past its 1 s window. Starved, it runs
+    again in a window stretched by the share it got, and every check is graded: passed, not "not graded"."""
+    submission = _with_function_body(tmp_path, """
+        import time
+        end = time.process_time() + 0.4
+        while time.process_time() < end:
+            pass
+        """)
+    with cpu_quota(0.2) as group:
+        started = throttle(group)
+        try:
+            run = run_probes(_request(submission, import_seconds=10, probe_seconds=1))
+        finally:
+            unthrottle()
+    assert len(started) > 1, "the first window did not starve: nothing was tested"
+    assert run.import_error is None and all(outcome.ok for outcome in run.outcomes.values()), run.outcomes
+    assert all(result.passed for result in _grade(run))
