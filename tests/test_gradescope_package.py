@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import autograder.batch
-from autograder.course import Course, load_course
+from autograder.course import REPO_ROOT, Course, load_course
 from autograder.gradescope_package import build_gradescope_zip, grade_upload, setup_script
 from autograder.release import course_part_files, engine_files, pinned_dependencies
 
@@ -284,3 +284,17 @@ def test_one_peak_memory_figure_everywhere():
         peaks.add(peak)
     quoted = {int(n) for n in re.findall(r"(\d{3,4}) MiB", readme)}
     assert quoted == peaks, f"the README quotes other peaks: {sorted(quoted - peaks)}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", [a.id for a in COURSE.assignments])
+def test_each_assignment_grades_in_full_within_gradescopes_default_container(assignment: str):
+    """The zip's run of the solutions, at a fresh seed with the reference live, in a 768 MB memory cgroup at
+    half a CPU (Gradescope's defaults): full marks, no OOM kill, the resident peak within the container."""
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    from gradescope_memory import measure
+    run = measure(COURSE.one_assignment(assignment), cpus=0.5, memory_mb=768)
+    if run.how != "cgroup":
+        pytest.skip("this machine lends no memory cgroup to measure a container by")
+    assert run.score == run.max_score and run.seed != COURSE.seed
+    assert not run.oom_kills and run.peak_mib < 768 * 1e6 / 2**20
