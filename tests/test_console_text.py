@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from corpus_recordings import recording_path, reference_for
 from submission_tools import CORPUS
@@ -83,7 +84,8 @@ def test_feedback_shows_a_verbose_fit_as_the_terminal_showed_it():
     printed = [c.printed for c in result.checks if not c.passed and c.printed]
     assert printed, "the case's failed check should show what fit() printed"
     assert all(not _unprintable(text) and "[1m" not in text for text in printed), printed
-    assert "1/1 ━━━━━━━━━━━━━━━━━━━━ 0s 70ms/step - accuracy: 0.5000 - loss: 0.6972" in printed[0]
+    # The bar's last state, one line per epoch (its timing is the recording machine's).
+    assert re.search(r"^1/1 ━{20} \d+s \d+ms/step - accuracy: [\d.]+ - loss: [\d.]+$", printed[0], re.M), printed[0]
     for page in (feedback_markdown(result), feedback_html(result)):
         assert not _unprintable(page.replace("\r", "")) and "[1m" not in page and "[0m" not in page
         assert "Epoch 3/3" in page
