@@ -127,7 +127,7 @@ def test_report_page_ranks_checks_and_says_who_could_not_be_graded(graded):
     assert shares == sorted(shares) and shares[-1] == 1  # worst first
     assert html.unescape(rows[0][0]) == f"{CODE.id}: {check_names(TINY, CODE)[CURVE.check]}"
     assert rows[0][1:] == ("0", "2")  # both lost the curve's check: bob's curve parts, carl's file did not load
-    assert html.escape(f"{CODE.id}: {CURVE.name}: bob, carl (no curve: {CODE.file} did not load") in text
+    assert html.escape(f"{CODE.id}: {CURVE.name}: bob, carl (not drawn: {CODE.file} did not load") in text
     assert re.search(rf"<td>carl</td><td>{re.escape(CODE.file)} did not load: SyntaxError", text)
     assert "<td>bob</td>" not in text
 
@@ -273,3 +273,30 @@ def test_the_real_course_pages_show_their_curves(tmp_path):
     report = _screenshot(out / "report.html", tmp_path / "report.png", height=4000)
     for colour in (plots.HISTOGRAM, plots.PASS_RATE, plots.REFERENCE, plots.OTHERS):
         assert _pixels_of(report, colour) > SHOWN, colour
+
+
+def test_the_reference_curve_shows_even_where_the_students_lies_on_it():
+    import io
+    values = [0.7 - 0.001 * i ** 1.5 for i in range(100)]
+    picture = np.asarray(Image.open(io.BytesIO(plots.curve_png(values, values, None, "t", "epoch", "loss")))
+                         .convert("RGB"))
+    assert _pixels_of(picture, plots.REFERENCE) > SHOWN and _pixels_of(picture, plots.STUDENT) > SHOWN
+
+
+def test_the_class_report_draws_no_curve_that_follows_the_reference():
+    """A check lost for another reason (other data, another start) with a curve on the reference's: named, not
+    drawn, so that the panel shows only curves that say something."""
+    from autograder.exporters.feedback_html import CurvePair
+    from autograder.exporters.report_html import _panels
+    from autograder.results import CheckResult, RunResult
+    values = [1.0, 2.0, 3.0]
+    results = {}
+    for name in ("dana", "evan"):
+        result = RunResult.for_course(TINY, name, TINY.seed)
+        result.checks.append(CheckResult(CODE.id, CURVE.check, "name", 1.0, False, "lost"))
+        results[name] = result
+    pairs = {"dana": [CurvePair(CODE.id, CURVE, values, values, "", None, 0.0, 0.0)],
+             "evan": [CurvePair(CODE.id, CURVE, [1.0, 5.0, 9.0], values, "", 1, 0.0, 0.0)]}
+    (panel, names), = [p for p in _panels(TINY, results, pairs) if p[0].title.startswith(f"{CODE.id}: {CURVE.name}")]
+    assert panel.curves == [[1.0, 5.0, 9.0]]
+    assert names == [("dana", "it follows the reference: the check was lost elsewhere"), ("evan", "")]

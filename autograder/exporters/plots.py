@@ -78,17 +78,19 @@ def _finite(values: Sequence[float]) -> list[float]:
 
 def curve_png(student: Sequence[float] | None, reference: Sequence[float] | None, parting: int | None,
               title: str, x_label: str, y_label: str) -> bytes:
-    """The student's curve over the reference's on the same axes; a dashed line where they part."""
+    """The student's curve and the reference's on the same axes, the reference dashed and drawn last, so that
+    it shows even where the two lie on each other; a dotted line where they part."""
     with _LOCK:
         figure = _figure(6.4, 3.2)
         axes = figure.add_subplot()
-        if reference:
-            axes.plot(_steps(reference), reference, color=REFERENCE, linewidth=2.5, label="reference")
         if student:
-            axes.plot(_steps(student), student, color=STUDENT, linewidth=2, linestyle="-", marker="o",
+            axes.plot(_steps(student), student, color=STUDENT, linewidth=3, linestyle="-", marker="o",
                       markersize=3 if len(student) <= 60 else 0, label="yours")
+        if reference:
+            axes.plot(_steps(reference), reference, color=REFERENCE, linewidth=1.8, linestyle=(0, (5, 3)),
+                      label="reference", zorder=3)
         if parting is not None:
-            axes.axvline(parting + 1, color=PARTING, linestyle="--", linewidth=1.5,
+            axes.axvline(parting + 1, color=PARTING, linestyle=":", linewidth=1.5,
                          label=f"they part at {x_label} {parting + 1}")
         if student and not _finite(student):
             axes.text(0.5, 0.5, "your values are not finite numbers", transform=axes.transAxes, ha="center")

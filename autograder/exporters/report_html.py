@@ -71,8 +71,11 @@ def _panels(course: Course, results: Mapping[str, RunResult],
                     reference = pair.reference
                 if lost:
                     student = pair.student if pair is not None else None
-                    names.append((name, "" if student else pair.missing if pair is not None else "not observed"))
-                    if student:
+                    follows = student is not None and pair.reference is not None and pair.parting is None
+                    why = ("it follows the reference: the check was lost elsewhere" if follows else "" if student
+                           else pair.missing if pair is not None else "not observed")
+                    names.append((name, why))
+                    if student and not follows:  # a curve on the reference's would say nothing
                         curves.append(student)
             check_name = next((c.name for r in results.values() for c in r.checks
                                if c.exercise == exercise.id and c.check == curve.check), curve.check)
@@ -84,7 +87,7 @@ def _panels(course: Course, results: Mapping[str, RunResult],
 
 def _names(names: Sequence[tuple[str, str]]) -> str:
     """Who lost a curve's check; those with no curve to draw say why."""
-    return escape(", ".join(f"{name} (no curve: {why})" if why else name for name, why in names) or "none")
+    return escape(", ".join(f"{name} (not drawn: {why})" if why else name for name, why in names) or "none")
 
 
 def report_html(course: Course, results: Mapping[str, RunResult], pairs: Mapping[str, Sequence[CurvePair]],

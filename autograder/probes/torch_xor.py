@@ -278,15 +278,19 @@ def probe_converges(student, context: SimpleNamespace) -> dict:
     trained network's outputs on the XOR rows, and on other inputs, which only the trained weights decide."""
     starts = []
     X, Y = torch.tensor(XOR_X), torch.tensor(XOR_Y)
+    losses = None  # the first start's, as train() returned them: the picture of XOR being learned
     for index in range(context.params["convergence_starts"]):
         model = student.FNN()
         load_weights(model, start_weights(context.seed + 100 + index))
-        student.train(model, X, Y, epochs=context.params["convergence_epochs"],
-                      lr=context.params["convergence_lr"])
+        returned = student.train(model, X, Y, epochs=context.params["convergence_epochs"],
+                                 lr=context.params["convergence_lr"])
+        if losses is None:
+            losses = losses_facts(returned).get("losses", [])
         with torch.no_grad():
             output = model(X).double().flatten().tolist()
             elsewhere = model(random_inputs(context.seed + 100 + index, 8)).double().flatten().tolist()
         starts.append({"output": output, "elsewhere": elsewhere})
     return {"call": "train(FNN(), X, Y)", "epochs": context.params["convergence_epochs"], "starts": starts,
+            "losses": losses,
             "targets": [row[0] for row in XOR_Y]}
 
