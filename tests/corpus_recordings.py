@@ -36,8 +36,9 @@ __all__ = ["RECORD_COMMAND", "RECORDINGS", "OTHER_SEEDS", "StaleRecording", "Ent
 RECORD_COMMAND = ".venv/bin/python tests/record_corpus.py"
 SNAPSHOT_COMMAND = ".venv/bin/python -m autograder snapshot"
 RECORDINGS = CORPUS / "recordings"
-# Seeds besides the course's at which every right case must still get full marks.
-OTHER_SEEDS = (11, 2026)
+# Seeds besides the course's at which every right case must still get full marks: official grades draw
+# their own. 1 and 12345 are seeds at which the reference once learned XOR from too few starts.
+OTHER_SEEDS = (11, 2026, 1, 12345)
 
 
 class StaleRecording(AssertionError):

@@ -149,12 +149,6 @@ def check_train_history(observed: Observed):
             raise CheckFailed(f"{call} trained {len(losses)} epochs, expected {student['epochs']}")
         if student.get("printed_chars"):
             raise CheckFailed(f"{call} printed {student['printed_chars']} characters: pass verbose=0 to fit")
-    student, reference = observed.student("train_xor"), observed.reference("train_xor")
-    first = floats(field_of(student, "losses"), "history.history['loss']")[:1]
-    if not observed.close(first, reference["losses"][:1]):
-        raise CheckFailed(f"{observed.call('train_xor')} returned a History whose first loss is {first[0]:.4f}, "
-                          f"not the loss fit() measures for the model it was given ({reference['losses'][0]:.4f}): "
-                          "return what model.fit(...) returns")
 
 
 def check_train_matches_reference(observed: Observed):

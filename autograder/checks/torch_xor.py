@@ -99,12 +99,6 @@ def check_train_returns_losses(observed: Observed):
         if len(losses) != student["epochs"]:
             raise CheckFailed(f"{observed.call(probe)} returned {len(losses)} losses, expected {student['epochs']}: "
                               "one per epoch")
-        reference = observed.reference(probe)
-        first = [run["losses"][0] for run in (reference, *reference["mistakes"].values())]
-        if not any(observed.close(losses[:1], [loss]) for loss in first):
-            raise CheckFailed(f"{observed.call(probe)} returned losses starting at {losses[0]:.4f}, not the loss of "
-                              f"the model it was given ({first[0]:.4f} with BCE): each number is an epoch's loss, "
-                              "computed before its step")
 
 
 def check_train_matches_reference(observed: Observed):
