@@ -192,6 +192,7 @@ def test_a_workers_process_tree_is_found_from_proc():
 
 
 @needs_quota
+@pytest.mark.slow  # at 1% of a processor, the stretched windows grade in full: about 20 s
 def test_a_correct_submission_on_a_starved_machine_is_never_failed(tmp_path):
     """`pytest autograder` with every worker at 1% of a processor and 1 s limits: every check is passed or says
     it was not graded (a starved window runs again stretched, within the check's outer limit), and no "slow or
