@@ -127,6 +127,11 @@ def run_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class
     from .sandbox import isolation_level
     course = _assignment(args)
+    if args.merge is not None:
+        if args.shard is not None or args.seed is not None:
+            raise AutograderError("--merge grades nothing and keeps the seed the shards graded at: "
+                                  "give it without --shard and --seed")
+        return run_merge(args, course)
     if isolation_level(course.limits.isolation) == "basic":
         print("warning: grading with basic isolation (separate processes and limits only); "
               "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
@@ -136,14 +141,36 @@ def run_grade(args: argparse.Namespace) -> int:
     options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
     try:
         results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
-                              options=options, assignment=course.id, fork_servers=not args.fresh_workers)
+                              options=options, assignment=course.id, fork_servers=not args.fresh_workers,
+                              shard=args.shard)
     except KeyboardInterrupt:  # every submission exported so far is kept: the next run grades only the rest
         print(INTERRUPTED, file=sys.stderr)
         return 130
+    if args.shard is not None:
+        print("\n".join(grade_summary(results, args.out)[:-2]))
+        print(f"shard {args.shard} done: once every shard is, `python -m autograder grade {args.submissions} "
+              f"--out {args.out} --merge [EACH SHARD'S OUT]` writes the class's grades")
+        return 0
     print("\n".join(grade_summary(results, args.out)))
     if getattr(args, "similarity", False):
         _similarity(course, args.submissions, args.out, graded=args.out)
     return 0
+
+
+def run_merge(args: argparse.Namespace, course: Course) -> int:
+    """`grade --merge`: the class's gradebook and reports from its shards; status 1 if any submission is
+    not in them as it is now."""
+    from .batch import merge_class
+    merged = merge_class(args.submissions, args.out, args.merge, course_file=course.path, assignment=course.id)
+    print("\n".join(grade_summary(merged.results, args.out)))
+    if getattr(args, "similarity", False):
+        _similarity(course, args.submissions, args.out, graded=args.out)
+    for names, why in ((merged.missing, "graded by no shard"),
+                       (merged.stale, "changed since its shard graded it, or graded by another grader")):
+        if names:
+            print(f"error: {len(names)} submission(s) {why}, left out of grades.csv: {', '.join(names)}; "
+                  "run their shard again, then merge again", file=sys.stderr)
+    return 1 if merged.missing or merged.stale else 0
 
 
 def grade_summary(results: dict, out: Path) -> list[str]:
@@ -280,6 +307,7 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         new.add_argument("exercise_id", help="the new exercise's id, a Python module name")
     grade = verb("grade", "batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
     if grade:
+        from .shards import parse_shard
         grade.add_argument("submissions", type=Path,
                            help="the class: one folder or .zip file per submission, named by student id")
         grade.add_argument("--out", type=Path, required=True,
@@ -293,6 +321,13 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
                                 "holds, else a fresh one drawn for this batch)")
         grade.add_argument("--workers-at-once", type=whole_number(0), default=None,
                            help="workers of one submission at once, 0 for all (default: [limits] workers_at_once)")
+        grade.add_argument("--shard", type=parse_shard, default=None, metavar="K/N",
+                           help="grade only shard K of N (K from 0 to N-1; a submission's shard depends only on "
+                                "its name), for a cluster's job array; no grades.csv until --merge")
+        grade.add_argument("--merge", type=Path, nargs="*", default=None, metavar="SHARD_OUT",
+                           help="grade nothing: gather the shards' results (copied from each SHARD_OUT, or "
+                                "already in OUT) into OUT's grades.csv and reports; exit 1 naming any "
+                                "submission no shard graded")
         grade.add_argument("--fresh-workers", action="store_true",
                            help="start every worker as a fresh process, as pytest autograder does, instead of forking "
                                 "it from the batch's fork servers (for comparison; grades are the same)")

@@ -37,9 +37,10 @@ from .official_seed import SEED_FILE, batch_seed
 from .reference import recorded_reference
 from .results import CheckResult, RunResult
 from .runner import probe_request
+from .shards import Shard, merge_shard_folders
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
-           "free_text_columns"]
+           "free_text_columns", "merge_class", "Merged"]
 
 
 @dataclass
@@ -65,12 +66,16 @@ def _record_path(out: Path, name: str) -> Path:
     return out / name / "record.json"
 
 
-def _current_record(out: Path, submission: Submission, fingerprint: str) -> dict | None:
+def _read_record(out: Path, name: str) -> dict | None:
     try:
-        record = json.loads(_record_path(out, submission.name).read_text(encoding="utf-8"))
+        return json.loads(_record_path(out, name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return record if record.get("fingerprint") == fingerprint else None
+
+
+def _current_record(out: Path, submission: Submission, fingerprint: str) -> dict | None:
+    record = _read_record(out, submission.name)
+    return record if record is not None and record.get("fingerprint") == fingerprint else None
 
 
 def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunResult:
@@ -166,15 +171,21 @@ def _progress(total: int):
 
 def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int | None = None,
                 course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = (),
-                assignment: str | None = None, fork_servers: bool = True) -> dict[str, RunResult]:
+                assignment: str | None = None, fork_servers: bool = True,
+                shard: Shard | None = None) -> dict[str, RunResult]:
     """Grade every submission of one assignment in `submissions` into `out`; return the results by
     submission name. `assignment` may be left out when the course has only one. `seed` replays a batch;
     without it the batch grades at the seed `out` holds, or a fresh one (official_seed.py).
+
+    With `shard`, only that shard's submissions, and none of the class's files: `merge_class` writes
+    those once every shard is done (shards.py).
 
     `options` go to every `pytest autograder` run (for example `--workers-at-once 1`). Workers come
     from the batch's fork servers where this machine runs them (fork_server.py), else start fresh."""
     course = load_course(course_file).one_assignment(assignment)
     everyone = collect(submissions, course.exercise_files)
+    if shard is not None:
+        everyone = [submission for submission in everyone if shard.holds(submission.name)]
     out.mkdir(parents=True, exist_ok=True)
     seed = batch_seed(out, seed)
     print(f"note: seed {seed}, kept in {out / SEED_FILE}: the same command resumes at it, and --seed {seed} "
@@ -210,7 +221,41 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
         finally:
             if bar is not None:
                 bar.close()
+    if shard is not None:
+        return {name: RunResult.from_json(record["result"]) for name, record in sorted(records.items())}
     return rebuild_gradebook(out, course, names=[s.name for s in everyone], records=records)
+
+
+@dataclass
+class Merged:
+    """What `merge_class` gathered: the class's results, and the submissions no shard graded as they are now."""
+    results: dict[str, RunResult]
+    missing: list[str]
+    stale: list[str]
+
+
+def merge_class(submissions: Path, out: Path, shard_outs: list[Path] = (), course_file: Path = DEFAULT_COURSE_FILE,
+                assignment: str | None = None) -> Merged:
+    """The class's grades.csv, answers.csv and reports in `out`, from what its shards graded; grades nothing.
+    The shards' folders are copied into `out` first (none when they all wrote into `out` itself). A
+    submission of `submissions` that no shard graded is `missing`; one whose files or grader changed since
+    its shard graded it is `stale`. Both are left out of the gradebook: `grade --shard` grades them."""
+    course = load_course(course_file).one_assignment(assignment)
+    merge_shard_folders(out, list(shard_outs))
+    seed = batch_seed(out)
+    context = _grading_context(course, seed)
+    records, missing, stale = {}, [], []
+    for submission in collect(submissions, course.exercise_files):
+        record = _read_record(out, submission.name)
+        if record is None:
+            missing.append(submission.name)
+        # "incomplete": the grader could not finish it; it is in the gradebook, marked to be graded again
+        elif record.get("fingerprint") in (submission.fingerprint(context), "incomplete"):
+            records[submission.name] = record
+        else:
+            stale.append(submission.name)
+    results = rebuild_gradebook(out, course, names=list(records), records=records)
+    return Merged(results, missing, stale)
 
 
 def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,

@@ -37,12 +37,35 @@ def replayed_or_drawn() -> int:
 
 def batch_seed(out: Path, chosen: int | None = None) -> int:
     """The seed of the batch graded into `out`: `chosen` when given, else the one `out` already holds,
-    else a fresh one. Whichever it is, `out` keeps it, so a resumed batch grades at the same seed."""
+    else a fresh one. Whichever it is, `out` keeps it, so a resumed batch grades at the same seed. Shards
+    of one class started at once into one shared `out` agree: the first to write the fresh seed wins."""
     path = Path(out) / SEED_FILE
-    if chosen is None:
-        try:
-            chosen = int(json.loads(path.read_text(encoding="utf-8"))["seed"])
-        except (OSError, ValueError, KeyError, TypeError):
-            chosen = draw_seed()
-    write_json_atomically({"seed": chosen}, path)
-    return chosen
+    if chosen is not None:
+        write_json_atomically({"seed": chosen}, path)
+        return chosen
+    held = _held_seed(path)
+    return held if held is not None else _first_seed(path, draw_seed())
+
+
+def _held_seed(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _first_seed(path: Path, fresh: int) -> int:
+    """`fresh`, written to `path` only if no seed is there yet (a hard link never replaces a file); else
+    the seed another shard wrote first."""
+    staging = path.with_name(f".{SEED_FILE}.{os.getpid()}.{fresh}")
+    write_json_atomically({"seed": fresh}, staging)
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        held = _held_seed(path)
+        if held is not None:
+            return held
+        write_json_atomically({"seed": fresh}, path)  # an unreadable file there: this batch's seed replaces it
+    finally:
+        staging.unlink(missing_ok=True)
+    return fresh
