@@ -259,6 +259,13 @@ def run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_prairielearn(args: argparse.Namespace) -> int:
+    from .prairielearn_package import build_prairielearn
+    question = build_prairielearn(_assignment(args), args.out, repository=args.image)
+    print(f"PrairieLearn question written to {question}; its image to {args.out / 'image'} (see README.txt there)")
+    return 0
+
+
 CHECK_EXAMPLES = """\
 any other option goes to pytest, as in `pytest autograder`:
   python -m autograder check --exercise ID       only one exercise
@@ -378,6 +385,14 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     if gradescope:
         gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
         _add_assignment_option(gradescope, "build the autograder of")
+    prairielearn = verb("prairielearn", "prairielearn_package.py", run_prairielearn,
+                        "write a PrairieLearn question (external grading) and the image it runs in")
+    if prairielearn:
+        prairielearn.add_argument("out", type=Path, help="folder for questions/<assignment>/ and image/")
+        _add_assignment_option(prairielearn, "write the question of")
+        prairielearn.add_argument("--image", default=None, metavar="REPOSITORY",
+                                  help="the image's name in a public registry, e.g. ACCOUNT/NAME on Docker Hub "
+                                       "(default: <course id>-grader); the tag follows the Dockerfile")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,8 +31,8 @@ from .intake import Submission, collect
 from .official_seed import SEED_VARIABLE, replayed_or_drawn
 from .release import PYPROJECT, assignment_toml, course_part_files, engine_files, pinned_dependencies, python_range
 
-__all__ = ["build_gradescope_zip", "setup_script", "container_settings", "read_upload", "grade_upload", "run",
-           "main"]
+__all__ = ["build_gradescope_zip", "grader_files", "guarded_entry_point", "setup_script", "container_settings",
+           "read_upload", "upload_notes", "grade_upload", "run", "main"]
 
 GRADESCOPE_ROOT = Path("/autograder")
 
@@ -43,18 +43,23 @@ DEFAULT_CONTAINER_MB = 768
 # so results.json is written by us and not replaced by Gradescope's bare failure.
 DEADLINE_SECONDS = 540
 
-RUN_AUTOGRADER = f"""\
+
+def guarded_entry_point(header: str, root: str, python: str, folder: str, module: str, fallback: str,
+                        note: str) -> str:
+    """A platform's script for one upload: `python -m MODULE run --root $ROOT` in $ROOT/FOLDER within the
+    deadline, then always a results.json and status 0. Where the grader wrote none, `fallback` is written: a
+    printf format (JSON) whose first %s is why and whose second is `note`."""
+    return f"""\
 #!/usr/bin/env bash
-# Gradescope runs this for every upload. It grades $ROOT/submission and always leaves
-# $ROOT/results/results.json, even when the grader cannot start or runs out of time.
-ROOT="${{GRADESCOPE_ROOT:-/autograder}}"
-PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
+{header}
+ROOT="{root}"
+PYTHON="{python}"
 DEADLINE="${{AUTOGRADER_DEADLINE:-{DEADLINE_SECONDS}}}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
-(cd "$ROOT/source" &&
-    exec timeout --kill-after=10 "$DEADLINE" "$PYTHON" -m autograder.gradescope_package run --root "$ROOT")
+(cd "$ROOT/{folder}" &&
+    exec timeout --kill-after=10 "$DEADLINE" "$PYTHON" -m {module} run --root "$ROOT")
 status=$?
 if [ ! -s "$RESULTS" ]; then
     if [ "$status" -eq 124 ] || [ "$SECONDS" -ge "$DEADLINE" ]; then
@@ -62,10 +67,19 @@ if [ ! -s "$RESULTS" ]; then
     else
         message="The autograder stopped (exit status $status; 137: out of memory) before it could score this upload."
     fi
-    printf '{{"score": 0, "output": "%s %s", "tests": []}}\\n' "$message" \\
-        "This is not a verdict on your code: your instructor can see the log." > "$RESULTS"
+    printf '{fallback}\\n' "$message" \\
+        "{note}" > "$RESULTS"
 fi
+exit 0
 """
+
+
+RUN_AUTOGRADER = guarded_entry_point(
+    "# Gradescope runs this for every upload. It grades $ROOT/submission and always leaves\n"
+    "# $ROOT/results/results.json, even when the grader cannot start or runs out of time.",
+    root="${GRADESCOPE_ROOT:-/autograder}", python="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}", folder="source",
+    module="autograder.gradescope_package", fallback='{"score": 0, "output": "%s %s", "tests": []}',
+    note="This is not a verdict on your code: your instructor can see the log.")
 
 
 def setup_script(course: Course, pyproject: Path = PYPROJECT) -> str:
@@ -142,18 +156,29 @@ Gradescope's default 10-minute timeout, so every upload gets a results.json with
 """
 
 
-def _add_text(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+def _add_text(archive: zipfile.ZipFile, name: str, text: str | bytes, executable: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = (0o100755 if executable else 0o100644) << 16
     archive.writestr(info, text)
 
 
-def build_gradescope_zip(course: Course, out: Path) -> Path:
-    """Write the zip Gradescope's Configure Autograder page takes; say which container settings it needs.
+def grader_files(course: Course) -> list[tuple[str, bytes]]:
+    """(path, contents) of the grader a hosted platform runs for one assignment: its course.toml, pyproject.toml,
+    autograder/ with the engine and, beside it, every part of the course (hidden checks and answer keys included),
+    and the assignment's solutions/, the reference run live at each upload's own seed. course.toml sits next to
+    autograder/, so the course's folders are where `Course` looks for them."""
+    course = course.one_assignment(None)
+    return [("course.toml", (tomlkit.dumps(assignment_toml(course)).rstrip() + "\n").encode()),
+            ("pyproject.toml", PYPROJECT.read_bytes()),
+            *((f"autograder/{name}", path.read_bytes())
+              for name, path in [*engine_files(), *course_part_files(course)]),
+            *((f"solutions/{name}", (course.solutions_dir / name).read_bytes()) for name in course.exercise_files)]
 
-    autograder/ holds the engine and, beside it, every part of the course (hidden checks and answer keys
-    included): course.toml sits next to it, so the course's folders are where `Course` looks for them."""
+
+def build_gradescope_zip(course: Course, out: Path) -> Path:
+    """Write the zip Gradescope's Configure Autograder page takes (its two entry points beside grader_files);
+    say which container settings it needs."""
     course = course.one_assignment(None)
     out = Path(out)
     script = setup_script(course)  # a bad pyproject.toml refuses before anything is written
@@ -162,12 +187,8 @@ def build_gradescope_zip(course: Course, out: Path) -> Path:
         _add_text(archive, "setup.sh", script, executable=True)
         _add_text(archive, "run_autograder", RUN_AUTOGRADER, executable=True)
         _add_text(archive, "README.txt", _readme(course))
-        _add_text(archive, "course.toml", tomlkit.dumps(assignment_toml(course)).rstrip() + "\n")
-        archive.write(PYPROJECT, "pyproject.toml")
-        for name, path in [*engine_files(), *course_part_files(course)]:
-            archive.write(path, f"autograder/{name}")
-        for name in course.exercise_files:  # the reference, run live at each upload's own seed
-            archive.write(course.solutions_dir / name, f"solutions/{name}")
+        for name, data in grader_files(course):
+            _add_text(archive, name, data)
     print(f"Gradescope settings: {container_settings(course.gradescope)}")
     return out
 
@@ -193,7 +214,7 @@ def read_upload(upload: Path, allowed: tuple[str, ...]) -> Submission:
     return chosen
 
 
-def _upload_notes(submission: Submission, allowed: tuple[str, ...], upload: Path) -> list[str]:
+def upload_notes(submission: Submission, allowed: tuple[str, ...], upload: Path) -> list[str]:
     """What the student needs to know about the upload itself, above the checks."""
     notes = []
     if not submission.files:
@@ -226,7 +247,7 @@ def grade_upload(upload: Path, course: Course, seed: int | None = None) -> dict:
     # No total here: students always see this text, and before the hidden checks are shown a
     # total would tell them how those went. Gradescope shows the score when visibility allows.
     results["output"] = "\n".join([f"{course.title} (seed {result.seed})",
-                                   *_upload_notes(submission, allowed, upload)])
+                                   *upload_notes(submission, allowed, upload)])
     results["extra_data"].update(refused=submission.refused, ignored=submission.ignored, seed=result.seed)
     return results
 

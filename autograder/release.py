@@ -37,8 +37,9 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 # Modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
 INSTRUCTOR_ONLY = {"batch.py", "shards.py", "intake.py", "release.py", "stubs.py", "scaffold.py", "nbgrader_course.py",
-                   "gradescope_package.py", "exporters/class_report.py", "exporters/gradebook.py",
-                   "exporters/feedback.py", "exporters/lms.py", "exporters/report_html.py",
+                   "gradescope_package.py", "prairielearn_package.py", "exporters/class_report.py",
+                   "exporters/gradebook.py", "exporters/feedback.py", "exporters/lms.py", "exporters/report_html.py",
+                   "exporters/prairielearn.py",
                    "similarity.py", "similarity_code.py", "similarity_text.py", "similarity_report.py"}
 
 
