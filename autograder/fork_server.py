@@ -16,6 +16,7 @@ mounts for each worker); elsewhere `grade` uses fresh workers.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import select
@@ -29,12 +30,11 @@ import time
 from pathlib import Path
 
 from .course import Course
-from .sandbox import UNPRIVILEGED, readable_system, interpreter_dirs
+from .sandbox import SEALED, UNPRIVILEGED, WORKER_FILE, scratch_mount, worker_mounts, worker_rlimits
 
 __all__ = ["ForkServers", "ForkedWorker", "start_forked", "unavailable", "FORK_ISOLATION", "SCRATCH"]
 
 ZYGOTE_FILE = Path(__file__).resolve().parent / "zygote.py"
-WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
 FORK_ISOLATION = "fork-server"
 # Every forked worker's home and working folder, a tmpfs of its own at the same path in each worker's
 # root: the zygote imported the frameworks with this HOME, so a worker's environment is the zygote's.
@@ -108,13 +108,13 @@ class ForkServers:
         folder = self.folder
         root = folder / f"{exercise}.root"
         root.mkdir()
-        readable = [str(WORKER_FILE), str(self.course.probes_dir.resolve())]
         config = {"exercise": exercise, "probes_dir": str(self.course.probes_dir.resolve()),
                   "preload": list(self.course.exercise(exercise).preload),
                   "worker_file": str(WORKER_FILE), "socket": _socket_name(exercise),
-                  "root": str(root), "scratch": SCRATCH, "unprivileged": UNPRIVILEGED,
+                  "root": str(root), "unprivileged": UNPRIVILEGED, "sealed": list(SEALED),
                   "parent": os.getpid(), "folder": str(folder),  # it dies with this process, and removes folder
-                  "system": readable_system(), "readable": [*interpreter_dirs(), *readable]}
+                  "mounts": [dataclasses.asdict(mount) for mount in
+                             worker_mounts([str(WORKER_FILE), str(self.course.probes_dir.resolve())])]}
         config_file = folder / f"{exercise}.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")
         with open(folder / f"{exercise}.log", "wb") as log:
@@ -210,8 +210,9 @@ def start_forked(folder: str, request_data: dict, source_path: Path, exercise: s
     except OSError:
         return None
     job = {"request": request_data, "source": base64.b64encode(source).decode(),
-           "cgroups": [str(group) for group in cgroup_paths], "scratch_bytes": scratch_bytes,
-           "limits": {"memory_bytes": memory_bytes, "output_bytes": output_bytes}}
+           "cgroups": [str(group) for group in cgroup_paths],
+           "scratch": dataclasses.asdict(scratch_mount(SCRATCH, scratch_bytes)),
+           "rlimits": worker_rlimits(memory_bytes, output_bytes)}
     data = json.dumps(job).encode() + b"\n"
     read_end, write_end = os.pipe()
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -27,12 +27,11 @@ from .cgroups import WorkerCgroup
 from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked
 from .course import Course, Limits
 from .observations import STARVED, ExerciseRun, ProbeOutcome
-from .sandbox import isolation_level, sandboxed
+from .sandbox import WORKER_FILE, isolation_level, sandboxed, worker_rlimits
 from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
 __all__ = ["ProbeRequest", "probe_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
 
-WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
 NOT_GRADED_MESSAGE = ("the grader ran out of time on this machine, not a verdict on your code: twice, the machine "
                       "(busy, or allowed only a small share of a processor) gave it too little processor time to "
                       "finish within {seconds:g} s. Grade again when the machine is less busy")
@@ -119,15 +118,17 @@ def _process_allowance(processes: int) -> int | None:
 
 
 def _limit_resources(memory_mib: int, output_bytes: int, processes: int | None, cgroup: WorkerCgroup):
-    """What the forked child does before exec. It imports nothing: the child of a threaded parent
-    must not take the import lock another thread may have held at fork time."""
+    """What the forked child does before exec: every worker's rlimits (sandbox.worker_rlimits), and where the
+    user is not root a cap on its processes. It imports nothing: the child of a threaded parent must not take
+    the import lock another thread may have held at fork time."""
+    limits = [(getattr(resource, f"RLIMIT_{name}"), value)
+              for name, value in worker_rlimits(memory_mib * 1024 * 1024, output_bytes).items()]
+
     def apply() -> None:
         os.setsid()
         cgroup.join()
-        memory = memory_mib * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (output_bytes, output_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for name, value in limits:
+            resource.setrlimit(name, (value, value))
         if processes is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     return apply

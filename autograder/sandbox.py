@@ -1,5 +1,8 @@
-"""The strongest isolation this machine offers a worker, as a command prefix.
+"""The worker's sandbox, written once, and the strongest isolation this machine offers.
 
+`worker_mounts`, `scratch_mount` and `worker_rlimits` say what a worker sees and
+may use; bubblewrap's arguments are rendered from them here, and a fork server's
+worker root is built from the same list (zygote.py), so the two cannot drift.
 "bwrap": on Linux with bubblewrap, the worker sees only the interpreter, the
 installed packages (read-only), the worker and probe code, the one file under
 test and its own scratch folder (a small tmpfs); no network; its own pid namespace, so nothing
@@ -16,13 +19,60 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED", "readable_system", "interpreter_dirs"]
+__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED", "WORKER_FILE", "Mount", "worker_mounts", "scratch_mount",
+           "worker_rlimits", "SEALED", "readable_system", "interpreter_dirs"]
 
 UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
+WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
 _SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache",
                 "/etc/localtime")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEVICE_LINKS = (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                ("stderr", "/proc/self/fd/2"))
+# Remounted read-only once everything is in place: a worker writes only to /tmp, /dev/shm and its scratch.
+SEALED = ("/dev", "/")
+SMALL_TMPFS_BYTES = 64 << 20  # /tmp and /dev/shm: writes there are memory, so they are capped
+DEV_BYTES = 64 << 10
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One thing a worker sees at `place`. `kind` is "proc"; "tmpfs" (`size` bytes, `mode`, owned by the
+    worker's user); "device" (the host's `source` node); "symlink" (to `source`); or "read-only" (a bind of
+    the host's `source`)."""
+    kind: str
+    place: str
+    source: str | None = None
+    size: int | None = None
+    mode: int | None = None
+
+
+def worker_mounts(readable: list[str]) -> list[Mount]:
+    """The worker's world, in mount order, the same for a bubblewrap worker and a forked one: /proc, a
+    minimal /dev, small private /tmp and /dev/shm, then the system and interpreter folders and `readable`
+    read-only (bound over the private folders: a course or an interpreter may live under /tmp). Its
+    scratch folder comes last (scratch_mount)."""
+    mounts = [Mount("proc", "/proc"), Mount("tmpfs", "/dev", size=DEV_BYTES, mode=0o755)]
+    mounts += [Mount("device", f"/dev/{name}", f"/dev/{name}") for name in DEVICES]
+    mounts += [Mount("symlink", f"/dev/{name}", target) for name, target in DEVICE_LINKS]
+    mounts += [Mount("tmpfs", place, size=SMALL_TMPFS_BYTES, mode=0o1777) for place in ("/dev/shm", "/tmp")]
+    mounts += [Mount("symlink", place, link) if link is not None else Mount("read-only", place, place)
+               for place, link in readable_system()]
+    mounts += [Mount("read-only", str(place), str(place)) for place in [*interpreter_dirs(), *readable]]
+    return mounts
+
+
+def scratch_mount(scratch: str, scratch_bytes: int) -> Mount:
+    """The worker's own writable folder: a size-capped tmpfs, so nothing written reaches the disk or the next run."""
+    return Mount("tmpfs", str(scratch), size=scratch_bytes, mode=0o700)
+
+
+def worker_rlimits(memory_bytes: int, output_bytes: int) -> dict[str, int]:
+    """RLIMIT_<name> -> value (soft and hard alike) of every worker, fresh or forked."""
+    return {"DATA": memory_bytes, "FSIZE": output_bytes, "CORE": 0}
 
 
 def interpreter_dirs() -> list[str]:
@@ -40,17 +90,22 @@ def readable_system() -> list[tuple[str, str | None]]:
             if os.path.islink(place) or os.path.exists(place)]
 
 
+def _bwrap_mount(mount: Mount) -> list[str]:
+    if mount.kind == "proc":
+        return ["--proc", mount.place]
+    if mount.kind == "tmpfs":
+        return ["--size", str(mount.size), "--perms", f"{mount.mode:04o}", "--tmpfs", mount.place]
+    flag = {"device": "--dev-bind", "symlink": "--symlink", "read-only": "--ro-bind"}[mount.kind]
+    return [flag, mount.source, mount.place]
+
+
 def _bwrap_arguments(readable: list[Path], scratch: Path, scratch_bytes: int) -> list[str]:
-    arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-                 "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for place, link in readable_system():
-        arguments += ["--symlink", link, place] if link is not None else ["--ro-bind", place, place]
-    for place in interpreter_dirs():
-        arguments += ["--ro-bind", place, place]
-    for place in readable:
-        arguments += ["--ro-bind", str(place), str(place)]
-    # The scratch folder is a size-capped tmpfs: nothing written there reaches the disk or the next run.
-    arguments += ["--size", str(scratch_bytes), "--tmpfs", str(scratch), "--chdir", str(scratch)]
+    arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    for mount in [*worker_mounts([str(place) for place in readable]), scratch_mount(str(scratch), scratch_bytes)]:
+        arguments += _bwrap_mount(mount)
+    for place in SEALED:
+        arguments += ["--remount-ro", place]
+    arguments += ["--chdir", str(scratch)]
     if os.geteuid() == 0:
         arguments += ["--unshare-user", "--uid", str(UNPRIVILEGED), "--gid", str(UNPRIVILEGED)]
     return arguments + ["--"]

@@ -19,7 +19,8 @@ the worker (forked from P in new namespaces) is sealed off as a bubblewrap worke
   worker, has no network, and everything it starts dies with it;
 - a root of its own: the system and interpreter folders and the probe code read-only, the
   submitted file alone at its own path (the source came over the socket: no other submission is
-  reachable), a size-capped scratch tmpfs, a private /tmp and a minimal /dev;
+  reachable), a size-capped scratch tmpfs, a private /tmp and a minimal /dev, the root and /dev then
+  sealed read-only: built from sandbox.worker_mounts, the same list bubblewrap's arguments come from;
 - its control groups, its rlimits, then uid and gid 65534, no new privileges, not dumpable.
 A zygote never outlives the process that started it, even one killed with SIGKILL: the kernel sends
 it SIGTERM when that parent dies, and it removes the batch's folder of sockets and exits. A leader
@@ -46,8 +47,6 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
-UNPRIVILEGED = 65534
-DEVICES = ("null", "zero", "full", "random", "urandom")
 REQUEST_LIMIT = 8 << 20  # bytes of one request: an exercise file and its settings
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -217,7 +216,7 @@ def _init(config: dict, worker, job: dict, channel: int, log: int) -> None:
         _new_root(config, job, base64.b64decode(job["source"]))
         pid = os.fork()
         if pid == 0:
-            _worker(worker, job, channel, log)  # never returns
+            _worker(worker, job, channel, log, config["unprivileged"])  # never returns
         os.close(channel)
         os.close(log)
         while True:
@@ -231,57 +230,58 @@ def _init(config: dict, worker, job: dict, channel: int, log: int) -> None:
         os._exit(code if code >= 0 else 128 - code)
 
 
-def _bind_readonly(source: str, root: str) -> None:
-    target = root + source
+def _bind(source: str, target: str, flags: int) -> None:
+    """`source` at `target`, remounted with `flags` (a bind mount takes its flags only on a remount)."""
     if os.path.isdir(source):
         os.makedirs(target, exist_ok=True)
     else:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         open(target, "a").close()
     _mount(source, target, None, MS_BIND | MS_REC)
-    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | flags)
+
+
+def _place(mount: dict, root: str, owner: int) -> None:
+    """One of sandbox.worker_mounts, under `root`, as bubblewrap places it."""
+    target = root + mount["place"]
+    if mount["kind"] == "proc":
+        os.makedirs(target, exist_ok=True)
+        _mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    elif mount["kind"] == "tmpfs":
+        os.makedirs(target, exist_ok=True)
+        _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
+               f"mode={mount['mode']:04o},uid={owner},gid={owner},size={mount['size']}")
+    elif mount["kind"] == "device":
+        _bind(mount["source"], target, MS_NOSUID)
+    elif mount["kind"] == "symlink":
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.symlink(mount["source"], target)
+    elif mount["kind"] == "read-only":
+        _bind(mount["source"], target, MS_RDONLY | MS_NOSUID | MS_NODEV)
+    else:
+        raise ValueError(f"unknown kind of mount: {mount['kind']!r}")
 
 
 def _new_root(config: dict, job: dict, source: bytes) -> None:
-    """The worker's own root, as sandbox.py's bubblewrap arguments build it, then chroot into it."""
-    root = config["root"]
+    """The worker's own root, built from the same list as a bubblewrap worker's (sandbox.worker_mounts),
+    with the submitted file written at its path; then chroot into it."""
+    root, owner = config["root"], config["unprivileged"]
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=8m")
-    # The private folders first, the read-only binds over them: a course or an interpreter may live under /tmp.
-    os.makedirs(root + "/proc")
-    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    os.makedirs(root + "/dev")
-    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "mode=0755,size=64k")
-    for device in DEVICES:
-        open(f"{root}/dev/{device}", "a").close()
-        _mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2")):
-        os.symlink(target, f"{root}/dev/{name}")
-    for place, size in (("/dev/shm", 64 << 20), ("/tmp", 64 << 20)):
-        os.makedirs(root + place, exist_ok=True)
-        _mount("tmpfs", root + place, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
-    for place, link in config["system"]:
-        if link is not None:
-            os.makedirs(os.path.dirname(root + place), exist_ok=True)
-            os.symlink(link, root + place)
-        else:
-            _bind_readonly(place, root)
-    for place in config["readable"]:
-        _bind_readonly(place, root)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, f"uid={owner},gid={owner}")
+    os.chmod(root, 0o755)
+    for mount in [*config["mounts"], job["scratch"]]:
+        _place(mount, root, owner)
     module = root + job["request"]["module_path"]
     os.makedirs(os.path.dirname(module), exist_ok=True)
     with open(module, "wb") as handle:
         handle.write(source)
-    scratch = root + config["scratch"]
-    os.makedirs(scratch, exist_ok=True)
-    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
-           f"mode=0700,uid={UNPRIVILEGED},gid={UNPRIVILEGED},size={job['scratch_bytes']}")
+    for place in config["sealed"]:
+        _mount(None, root + place.rstrip("/"), None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
-    os.chdir(config["scratch"])
+    os.chdir(job["scratch"]["place"])
 
 
-def _worker(worker, job: dict, channel: int, log: int) -> None:
+def _worker(worker, job: dict, channel: int, log: int, unprivileged: int) -> None:
     """The worker: its console and limits, then uid 65534 with no privilege, then the worker's own code."""
     code = 1
     try:
@@ -294,13 +294,11 @@ def _worker(worker, job: dict, channel: int, log: int) -> None:
         request_file = "/tmp/request.json"
         with open(request_file, "w", encoding="utf-8") as handle:
             json.dump(job["request"], handle)
-        limits = job["limits"]
-        resource.setrlimit(resource.RLIMIT_DATA, (limits["memory_bytes"],) * 2)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"],) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for name, value in job["rlimits"].items():  # sandbox.worker_rlimits
+            resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
         os.setgroups([])
-        os.setgid(UNPRIVILEGED)
-        os.setuid(UNPRIVILEGED)
+        os.setgid(unprivileged)
+        os.setuid(unprivileged)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _prctl(PR_SET_DUMPABLE, 0)
         sys.stdin = open(0, "r", closefd=False)
