@@ -263,7 +263,7 @@ def run(root: Path = PRAIRIELEARN_ROOT, course_file: Path = DEFAULT_COURSE_FILE,
         traceback.print_exc(file=sys.stdout)
         results = not_gradable(f"The autograder failed before it could score this submission "
                                f"({type(error).__name__}). {NOT_COUNTED}", NOT_GRADED)
-    write_text_atomically(root / "results" / "results.json", serialised(results).decode("ascii") + "\n")
+    write_text_atomically(root / "results" / "results.json", serialised(results).decode("ascii"))
     print(f"graded in {time.monotonic() - started:.0f} s: {root / 'results' / 'results.json'}")
     return results
 

@@ -106,7 +106,7 @@ def curve_images(pairs: Sequence[CurvePair], titles: dict[str, str], unlisted: s
 def serialised(results: dict) -> bytes:
     """results.json's bytes, as they are written and as PrairieLearn measures them: ASCII, so that whatever a
     submission printed (a lone surrogate included) is written and measured alike."""
-    return json.dumps(results, indent=1).encode("ascii")
+    return (json.dumps(results, indent=1) + "\n").encode("ascii")
 
 
 def _cut(text: str, keep: int) -> str:
