@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 
 from .course import Course
-from .sandbox import SEALED, UNPRIVILEGED, WORKER_FILE, scratch_mount, worker_mounts, worker_rlimits
+from .sandbox import (SEALED, UNPRIVILEGED, WORKER_FILE, clean_environment, scratch_mount, worker_mounts,
+                      worker_rlimits)
 
 __all__ = ["ForkServers", "ForkedWorker", "start_forked", "unavailable", "FORK_ISOLATION", "SCRATCH"]
 
@@ -104,7 +105,6 @@ class ForkServers:
         return self
 
     def _start(self, exercise: str) -> subprocess.Popen:
-        from .runner import clean_environment  # the runner imports this module
         folder = self.folder
         root = folder / f"{exercise}.root"
         root.mkdir()

@@ -27,7 +27,7 @@ from .cgroups import WorkerCgroup
 from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked
 from .course import Course, Limits
 from .observations import STARVED, ExerciseRun, ProbeOutcome
-from .sandbox import WORKER_FILE, isolation_level, sandboxed, worker_rlimits
+from .sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
 from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
 __all__ = ["ProbeRequest", "probe_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
@@ -72,19 +72,6 @@ def probe_request(course: Course, exercise: str, folder: Path, seed: int, refere
     return ProbeRequest(exercise=exercise, module_path=Path(folder) / course.exercise(exercise).file,
                         probes_dir=course.probes_dir, seed=seed, params=dict(course.exercise(exercise).params),
                         reference=reference, limits=course.limits, environment=tuple(course.environment.items()))
-
-
-def clean_environment(home: str, course_environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """No secrets and no inherited settings: the basics, one thread per numeric library, and what
-    the course's frameworks need to start quietly (course.toml [environment])."""
-    return {
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
-        "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-        **{key: os.environ[key] for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if key in os.environ},
-        **{key: value.replace("{home}", home) for key, value in course_environment},
-    }
 
 
 def threads_of_user(uid: int, proc: Path = Path("/proc")) -> int | None:

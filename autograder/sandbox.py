@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED", "WORKER_FILE", "Mount", "worker_mounts", "scratch_mount",
-           "worker_rlimits", "SEALED", "readable_system", "interpreter_dirs"]
+           "worker_rlimits", "clean_environment", "SEALED", "readable_system", "interpreter_dirs"]
 
 UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
 WORKER_FILE = Path(__file__).resolve().parent / "worker.py"
@@ -73,6 +73,19 @@ def scratch_mount(scratch: str, scratch_bytes: int) -> Mount:
 def worker_rlimits(memory_bytes: int, output_bytes: int) -> dict[str, int]:
     """RLIMIT_<name> -> value (soft and hard alike) of every worker, fresh or forked."""
     return {"DATA": memory_bytes, "FSIZE": output_bytes, "CORE": 0}
+
+
+def clean_environment(home: str, course_environment: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """No secrets and no inherited settings: the basics, one thread per numeric library, and what
+    the course's frameworks need to start quietly (course.toml [environment])."""
+    return {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+        **{key: os.environ[key] for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if key in os.environ},
+        **{key: value.replace("{home}", home) for key, value in course_environment},
+    }
 
 
 def interpreter_dirs() -> list[str]:
