@@ -40,7 +40,7 @@ INSTRUCTOR_ONLY = {"batch.py", "shards.py", "intake.py", "release.py", "stubs.py
                    "gradescope_package.py", "prairielearn_package.py", "exporters/class_report.py",
                    "exporters/gradebook.py", "exporters/feedback.py", "exporters/lms.py", "exporters/report_html.py",
                    "exporters/prairielearn.py",
-                   "similarity.py", "similarity_code.py", "similarity_text.py", "similarity_report.py"}
+                   "similarity.py", "similarity_lists.py", "similarity_code.py", "similarity_text.py", "similarity_report.py"}
 
 
 class ReleaseError(AutograderError):

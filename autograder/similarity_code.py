@@ -14,7 +14,7 @@ import io
 
 from .course import Course, Exercise
 from .intake import Submission
-from .similarity import Group, given_stub, need
+from .similarity_lists import Group, given_stub, need
 
 __all__ = ["code_group", "UNTOUCHED", "NOT_HANDED_IN"]
 

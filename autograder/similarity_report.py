@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from .atomic import write_text_atomically
-from .similarity import MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row
+from .similarity_lists import MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row
 
 __all__ = ["write_report", "similarity_csv", "similarity_html", "CSV_COLUMNS"]
 

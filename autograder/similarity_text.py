@@ -27,7 +27,7 @@ from types import SimpleNamespace
 
 from .course import Course, CourseError, Exercise
 from .intake import Submission
-from .similarity import Group, given_stub
+from .similarity_lists import Group, given_stub
 from .worker import PROBE_PACKAGE, load_probe_module, probe_seed, probes_of
 
 __all__ = ["text_groups", "literal_constants", "static_observations", "text_at", "words", "shingles",
