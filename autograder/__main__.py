@@ -125,7 +125,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_grade(args: argparse.Namespace) -> int:
     from .batch import grade_class
-    from .sandbox import isolation_level
+    from .sandbox import isolation_level, why_basic
     course = _assignment(args)
     if args.merge is not None:
         if args.shard is not None or args.seed is not None:
@@ -133,8 +133,8 @@ def run_grade(args: argparse.Namespace) -> int:
                                   "give it without --shard and --seed")
         return run_merge(args, course)
     if isolation_level(course.limits.isolation) == "basic":
-        print("warning: grading with basic isolation (separate processes and limits only); "
-              "on Linux, install bubblewrap for a sandbox", file=sys.stderr)
+        print("warning: grading with basic isolation (separate processes and limits only: student code may "
+              f"write wherever this user can, OUT included): {why_basic(course.limits.isolation)}", file=sys.stderr)
     if getattr(args, "similarity", False):  # a missing tool is said before grading, not after
         from .similarity import need
         need("copydetect")

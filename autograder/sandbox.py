@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["isolation_level", "sandboxed", "UNPRIVILEGED", "WORKER_FILE", "Mount", "worker_mounts", "scratch_mount",
+__all__ = ["isolation_level", "why_basic", "sandboxed", "UNPRIVILEGED", "WORKER_FILE", "Mount", "worker_mounts", "scratch_mount",
            "worker_rlimits", "clean_environment", "SEALED", "readable_system", "interpreter_dirs"]
 
 UNPRIVILEGED = 65534  # the conventional uid and gid of "nobody"
@@ -126,22 +126,35 @@ def _bwrap_arguments(readable: list[Path], scratch: Path, scratch_bytes: int) ->
 
 def isolation_level(requested: str = "auto") -> str:
     """'bwrap' when it is requested (auto) and bubblewrap works here, else 'basic'."""
-    return "basic" if requested == "basic" else _strongest_available()
+    return "basic" if requested == "basic" else _strongest_available()[0]
+
+
+def why_basic(requested: str = "auto") -> str | None:
+    """Why workers get only basic isolation here, said so that the instructor can act; None if they do not."""
+    if requested == "basic":
+        return 'course.toml asks for it ([limits] isolation = "basic")'
+    return _strongest_available()[1]
 
 
 @functools.cache
-def _strongest_available() -> str:
-    if sys.platform != "linux" or shutil.which("bwrap") is None:
-        return "basic"
+def _strongest_available() -> tuple[str, str | None]:
+    if sys.platform != "linux":
+        return "basic", "bubblewrap runs on Linux only"
+    if shutil.which("bwrap") is None:
+        return "basic", "bubblewrap is not installed (apt-get install bubblewrap)"
     with tempfile.TemporaryDirectory(prefix="autograder-sandbox-check-") as scratch:
         # A folder of its own, as a worker has: a tmpfs over all of /tmp would hide an interpreter installed there.
         try:
             completed = subprocess.run(
                 _bwrap_arguments([], Path(scratch), 1 << 20) + [sys.executable, "-I", "-c", "pass"],
                 capture_output=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            return "basic"
-    return "bwrap" if completed.returncode == 0 else "basic"
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return "basic", f"bubblewrap could not be run ({type(error).__name__})"
+    if completed.returncode != 0:
+        said = completed.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["nothing"]
+        return "basic", (f"bubblewrap is installed but cannot build a sandbox here (it said: {said[0]}): "
+                         "this machine or container refuses it user namespaces or mounts")
+    return "bwrap", None
 
 
 def sandboxed(command: list[str], readable: list[Path], scratch: Path, scratch_bytes: int, level: str) -> list[str]:

@@ -19,7 +19,8 @@ import pytest
 from autograder.course import load_course
 from autograder.fork_server import ForkServers, unavailable
 from autograder.runner import probe_request, run_probes
-from autograder.sandbox import isolation_level
+from autograder import sandbox
+from autograder.sandbox import isolation_level, why_basic
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 ANSWERS = "words"  # the tiny course's exercise answered by module-level names: WHY carries the view back
@@ -106,6 +107,32 @@ def test_bubblewrap_and_the_fork_server_build_the_same_worker_view(tmp_path):
     assert fresh["rlimits"]["CORE"] == [0, 0] and fresh["interfaces"] in (["lo"], None)
     assert fresh == forked
 
+
+
+@pytest.fixture
+def fresh_check():
+    """The sandbox check is made once per process: run it again for this test, and forget it after."""
+    sandbox._strongest_available.cache_clear()
+    yield
+    sandbox._strongest_available.cache_clear()
+
+
+def test_basic_isolation_says_why_when_bubblewrap_is_missing(fresh_check, monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")
+    assert isolation_level() == "basic"
+    assert "not installed (apt-get install bubblewrap)" in why_basic()
+    assert "course.toml asks for it" in why_basic("basic")
+
+
+def test_basic_isolation_says_what_bubblewrap_said_when_it_cannot_run(fresh_check, monkeypatch, tmp_path):
+    refusing = tmp_path / "bwrap"  # as in a container that refuses user namespaces
+    refusing.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    refusing.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")
+    assert isolation_level() == "basic"
+    assert "installed but cannot build a sandbox here (it said: bwrap: No permissions" in why_basic()
 
 if __name__ == "__main__":  # print both views, side by side, to see where they part
     import sys, tempfile
