@@ -64,6 +64,7 @@ def test_results_json_has_prairielearns_fields_and_leaves_unlisted_hidden_checks
     assert results["gradable"] is True and results["score"] == pytest.approx(2 / 8)
     assert "(seed 4242)" in results["message"] and "1 check(s) worth 2 points" in results["message"]
     assert "incomplete" in results["message"] and results["output"] == "Graded: one.py, two.py."
+    assert results["autograder"] == {"seed": 4242, "isolation": "basic", "complete": False}
     tests = {t["name"]: t for t in results["tests"]}
     assert set(tests) == {"f() returns the sum", "f() leaves its input alone", "g() answers in time"}
     for test in tests.values():
@@ -281,8 +282,9 @@ def test_the_solutions_score_1_with_their_curves_and_the_hidden_check_unlisted(t
     assert hidden and len(results["tests"]) == sum(len(e.checks) for e in TINY.exercises) - len(hidden)
     assert all(t["points"] == t["max_points"] > 0 for t in results["tests"])
     _assert_pictures_are_data_uris(results, TINY)
-    seed = int(results["message"].split("(seed ")[1].split(")")[0])
-    assert seed != TINY.seed, "an official grade is never at the course's public seed"
+    seed = results["autograder"]["seed"]
+    assert f"(seed {seed})" in results["message"] and seed != TINY.seed, "an official grade is never at the " \
+                                                                          "course's public seed"
 
 
 def test_the_stubs_score_0(tiny_question, tmp_path):
@@ -324,10 +326,18 @@ def test_a_submission_that_prints_megabytes_still_gets_results_within_1_mb(tiny_
     assert results["gradable"] is True and 0 < results["score"] < 1
 
 
-def test_a_replay_grades_at_the_seed_given(tiny_question, tmp_path):
-    results = run_grader(_grade_root(tiny_question, tmp_path, _files(TINY, TINY.solutions_dir)),
-                         AUTOGRADER_SEED="987654")
-    assert "(seed 987654)" in results["message"] and results["score"] == 1.0
+def test_each_submission_is_graded_at_its_own_seed_and_a_replay_at_it_gives_the_same_results(tiny_question,
+                                                                                              tmp_path):
+    lists = TINY.exercises[0].file
+    wrong = (TINY.solutions_dir / lists).read_text().replace("total += value", "total += 2 * value")
+    assert wrong != (TINY.solutions_dir / lists).read_text()
+    files = {**_files(TINY, TINY.solutions_dir), lists: wrong}  # its messages quote values drawn from the seed
+    first, second = (run_grader(_grade_root(tiny_question, tmp_path / name, files)) for name in ("one", "two"))
+    assert first["autograder"]["seed"] != second["autograder"]["seed"] and first["tests"] != second["tests"]
+    seed = first["autograder"]["seed"]
+    replayed = run_grader(_grade_root(tiny_question, tmp_path / "replay", files), AUTOGRADER_SEED=str(seed))
+    assert replayed["autograder"]["seed"] == seed and f"(seed {seed})" in replayed["message"]
+    assert 0 < replayed["score"] < 1 and replayed["tests"] == first["tests"]
 
 
 def test_a_grader_that_crashes_cannot_start_or_runs_late_leaves_a_not_gradable_result(tiny_question, tmp_path):

@@ -75,6 +75,8 @@ def prairielearn_results(result: RunResult, settings: Gradescope = Gradescope(),
         "output": "\n".join(notes),
         "images": list(images),
         "tests": [_test(check, result) for check in shown],
+        # Not shown by <pl-external-grader-results>: for the instructor, who replays a grade at its seed.
+        "autograder": {"seed": result.seed, "isolation": result.isolation, "complete": result.complete},
     }
 
 
@@ -140,6 +142,7 @@ def within_size(results: dict, limit: int = SIZE_LIMIT) -> dict:
             return fitted
     # Past that, only the score and each check's points: always small, whatever the submission did.
     return {"gradable": results.get("gradable", True), "score": results.get("score", 0.0),
+            "autograder": results.get("autograder", {}),
             "message": "The results were too large for PrairieLearn: only the points of each check are shown.",
             "tests": [{"name": _cut(test.get("name", ""), 200), "points": test.get("points", 0),
                        "max_points": test.get("max_points", 0)} for test in results.get("tests", [])]}
