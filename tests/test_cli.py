@@ -70,7 +70,7 @@ def test_the_command_line_runs_as_a_module_and_reports_errors_plainly(tmp_path):
 
 def test_every_verb_takes_the_course_option(capsys):
     for verb in ("check", "submit", "verdict", "snapshot", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
-                 "gradescope"):
+                 "gradescope", "prairielearn"):
         with pytest.raises(SystemExit):
             cli.main([verb, "--help"])
         assert "--course" in capsys.readouterr().out, verb
