@@ -109,8 +109,11 @@ def _memory_mib() -> int:
 
 def write_conf(folder: Path) -> Path:
     """A munge key and a one-node slurm.conf in `folder` (with state, spool and log folders); the conf's path."""
-    for name in ("state", "spool", "log", "run"):
+    for name in ("state", "spool", "log"):
         (folder / name).mkdir(mode=0o700, parents=True, exist_ok=True)
+    for reachable in (folder, folder / "run"):  # any user's sbatch reads slurm.conf and talks to munged
+        reachable.mkdir(exist_ok=True)
+        reachable.chmod(0o755)
     key = folder / "munge.key"
     key.write_bytes(secrets.token_bytes(1024))
     key.chmod(0o600)

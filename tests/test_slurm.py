@@ -1,11 +1,15 @@
 """deploy/slurm on a real Slurm: a class graded in three array tasks and merged gets the grades of one `grade`.
 
 The cluster is Debian's munged, slurmctld and slurmd on localhost (slurm_cluster.py); the class is the tiny
-course's, graded in seconds. Skipped where Slurm is not installed (.ci/run installs it).
+course's, graded in seconds. Skipped where Slurm is not installed (.ci/run installs it). The class is graded
+again as an ordinary user (nobody), as on a university cluster, with the interpreter in SLURM_TEST_PYTHON
+(default: this one; skipped where nobody may not run it, e.g. a Python under /root).
 """
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -62,6 +66,27 @@ def _job_ids(printed: str) -> tuple[str, str]:
             re.search(r"^merge: job (\d+)", printed, re.M).group(1))
 
 
+def _assert_same_class_files(out: Path, other: Path) -> None:
+    """The class's files in `out` and `other` are byte for byte the same (their grades.csv shown if not)."""
+    both = "".join(f"\n{folder / 'grades.csv'}:\n{(folder / 'grades.csv').read_text()}" for folder in (out, other))
+    for name in CLASS_FILES:
+        assert (out / name).read_bytes() == (other / name).read_bytes(), f"{name} differs{both}"
+
+
+def _as_user(user: pwd.struct_passwd, *command: str) -> list[str]:
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", *command]
+
+
+def _runs_as(user: pwd.struct_passwd, python: str) -> bool:
+    """Whether `user` can run `python` and import the grader with it (not from a private folder like /root).
+    Through the user's own shell: setpriv, started by root, still runs a program the user may not reach."""
+    if shutil.which("setpriv") is None:
+        return False
+    tried = subprocess.run(_as_user(user, "/bin/sh", "-c", 'exec "$0" -c "import autograder"', python), cwd="/",
+                           capture_output=True)
+    return tried.returncode == 0
+
+
 def _logs(out: Path) -> str:
     return "\n".join(f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
                      for path in sorted((out / "slurm").glob("*.out")))
@@ -94,8 +119,7 @@ def test_the_merged_class_has_the_grades_and_reports_of_one_grade(graded_on_slur
     single = tmp_path / "single"
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(root), "--out", str(single), "--seed",
                     str(seed), "--course", str(TINY.path)], cwd=tmp_path, check=True, capture_output=True)
-    for name in CLASS_FILES:
-        assert (out / name).read_bytes() == (single / name).read_bytes(), name
+    _assert_same_class_files(out, single)
     assert len((out / "grades.csv").read_text().splitlines()) == 1 + len(CLASS)
 
 
@@ -125,3 +149,34 @@ def test_the_merge_names_a_submission_no_shard_graded(graded_on_slurm, cluster):
         assert "graded by no shard" in log and "jack" in log, log
     finally:
         shutil.rmtree(root / "jack")
+
+
+def test_an_ordinary_user_s_array_grades_with_fresh_workers_and_the_same_grades(graded_on_slurm, cluster):
+    """As on a cluster where jobs run as their user: no fork servers, bubblewrap if user namespaces allow it,
+    and the grades of the root run above at its seed."""
+    root_class, root_out, _, _ = graded_on_slurm
+    nobody = pwd.getpwnam("nobody")
+    python = os.environ.get("SLURM_TEST_PYTHON", sys.executable)
+    if not _runs_as(nobody, python):
+        pytest.skip(f"nobody cannot run {python} with the grader: set SLURM_TEST_PYTHON to one it can")
+    with tempfile.TemporaryDirectory(prefix="slurm-user-") as shared:
+        home = Path(shared) / "home"
+        root = shutil.copytree(root_class, home / "class", symlinks=True)  # eli's link stays a link
+        for path in (home, *home.rglob("*")):
+            os.lchown(path, nobody.pw_uid, nobody.pw_gid)
+        Path(shared).chmod(0o755)
+        seed = json.loads((root_out / "seed.json").read_text())["seed"]
+        env = {**cluster.env, "PYTHON": python, "COURSE": str(TINY.path), "SEED": str(seed), "HOME": str(home)}
+        submitted = subprocess.run(_as_user(nobody, str(SUBMIT), str(root), str(home / "out"), str(SHARDS)),
+                                   env=env, cwd=home, capture_output=True, text=True, timeout=120)
+        assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+        _, merge = _job_ids(submitted.stdout)
+        [merged] = cluster.wait_for(merge, JOB_SECONDS)
+        out = home / "out"
+        assert merged["JobState"] == "COMPLETED", _logs(out) + cluster.logs()
+        logs = _logs(out)
+        assert logs.count(" as nobody, job ") == SHARDS and "start fresh, with no fork server" in logs, logs
+        _assert_same_class_files(out, root_out)
+        isolation = json.loads((out / "alice" / "record.json").read_text())["result"]["isolation"]
+        assert isolation in ("bwrap", "basic"), isolation  # not "fork-server"
+        assert (isolation == "basic") == ("warning: grading with basic isolation" in logs), logs

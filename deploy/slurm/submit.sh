@@ -64,7 +64,10 @@ OUT=$(realpath -m -- "$2")
 SHARDS=$3
 at_once=${4:-$SHARDS}
 read -r -a python <<<"${PYTHON:-python3}"
-python[0]=$(command -v -- "${python[0]}") || { echo "error: no ${python[0]} on PATH: set PYTHON" >&2; exit 1; }
+if ! python[0]=$(command -v -- "${python[0]:-python3}"); then
+    echo "error: no ${PYTHON:-python3} on PATH: set PYTHON to the Python with the grader installed" >&2
+    exit 1
+fi
 PYTHON=${python[*]}
 if [ -n "${COURSE:-}" ]; then
     COURSE=$(realpath -e -- "$COURSE")
