@@ -32,14 +32,16 @@
 #   same grades (its log says "workers of ... start fresh, with no fork server"). A submission then costs
 #   about 6 s of wall time on 2 CPUs instead of about 3 s.
 # - Bubblewrap where unprivileged user namespaces allow it. Each fresh worker runs in bubblewrap (`bwrap`,
-#   Debian/Ubuntu package bubblewrap) when it works on the node: no network, a read-only system, a private
-#   scratch folder. It needs unprivileged user namespaces: `sysctl user.max_user_namespaces` above 0, on
-#   Debian `kernel.unprivileged_userns_clone=1` (the default), on Ubuntu 23.10 and later an AppArmor profile
-#   that lets bwrap use them (or `kernel.apparmor_restrict_unprivileged_userns=0`). Try it on a compute node:
+#   Debian/Ubuntu package bubblewrap) when it works on the node: no network, only the files it needs,
+#   read-only, and a private scratch folder. It needs unprivileged user namespaces: `sysctl
+#   user.max_user_namespaces` above 0; on older Debian kernels `kernel.unprivileged_userns_clone=1`; on
+#   Ubuntu 23.10 and later an AppArmor profile that lets bwrap use them (or
+#   `kernel.apparmor_restrict_unprivileged_userns=0`). Try it on a compute node, as yourself:
 #     srun bwrap --unshare-all --die-with-parent --ro-bind / / true && echo "bubblewrap works"
-# - Else basic isolation: separate processes with limits only, and `grade` warns so in each shard's log
-#   ("warning: grading with basic isolation"). A submission's code then runs as you and can read what you
-#   can: grade under an account that holds nothing else, or ask the cluster's staff for bubblewrap.
+# - Else basic isolation: separate processes with limits only, and `grade` warns so, with why, in each
+#   shard's log ("warning: grading with basic isolation ..."); the results record the isolation that ran.
+#   A submission's code then runs as you and may read and write whatever you can, OUT included: grade
+#   under an account that holds nothing else, or ask the cluster's staff for user namespaces.
 # - Memory is charged to your job: grade.sbatch asks for course.toml's measured peak per grading run, times
 #   the runs at once, plus margin. Nothing needs root, a daemon or a port of its own.
 set -euo pipefail
