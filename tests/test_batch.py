@@ -261,8 +261,11 @@ def test_ctrl_c_says_one_line_keeps_what_was_graded_and_writes_no_half_graded_re
     out = tmp_path / "out"
     command = [sys.executable, "-m", "autograder", "grade", str(root), "--out", str(out), "--jobs", "1",
                "--course", str(TINY.path)]
+    # Ctrl-C's default, as a terminal's foreground job has it: a suite started in the background (`pytest &`)
+    # runs with SIGINT ignored, and its children would inherit that and never see the interrupt.
     process = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "alice" / "record.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
