@@ -37,7 +37,7 @@ from .official_seed import SEED_FILE, batch_seed
 from .reference import recorded_reference
 from .results import CheckResult, RunResult
 from .runner import probe_request
-from .shards import Shard, merge_shard_folders
+from .shards import Shard, graded_seed, merge_shard_folders
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
            "free_text_columns", "merge_class", "Merged"]
@@ -242,10 +242,13 @@ def merge_class(submissions: Path, out: Path, shard_outs: list[Path] = (), cours
     its shard graded it is `stale`. Both are left out of the gradebook: `grade --shard` grades them."""
     course = load_course(course_file).one_assignment(assignment)
     merge_shard_folders(out, list(shard_outs))
-    seed = batch_seed(out)
+    everyone = collect(submissions, course.exercise_files)
+    seed = graded_seed(out)
+    if seed is None:  # no shard has graded anything yet: no seed to draw here, or every later merge is refused
+        return Merged({}, [submission.name for submission in everyone], [])
     context = _grading_context(course, seed)
     records, missing, stale = {}, [], []
-    for submission in collect(submissions, course.exercise_files):
+    for submission in everyone:
         record = _read_record(out, submission.name)
         if record is None:
             missing.append(submission.name)

@@ -119,3 +119,12 @@ def test_a_merge_names_what_no_shard_graded_and_refuses_mixed_seeds(tiny_class, 
     grade_class(submissions, second, jobs=2, seed=6, course_file=TINY.path, shard=Shard(1, 3))
     with pytest.raises(GraderError, match="different seeds"):
         merge_class(submissions, tmp_path / "again", [first, second], course_file=TINY.path)
+
+
+def test_a_merge_before_any_shard_graded_draws_no_seed_of_its_own(tiny_class, tmp_path):
+    out, shard = tmp_path / "out", tmp_path / "shard"
+    early = merge_class(tiny_class, out, course_file=TINY.path)  # every task failed, the merge ran anyway
+    assert early.missing and not early.results and not (out / SEED_FILE).exists()
+    grade_class(tiny_class, shard, jobs=2, seed=5, course_file=TINY.path, shard=Shard(0, 1))
+    merged = merge_class(tiny_class, out, [shard], course_file=TINY.path)  # not refused for another seed
+    assert not merged.missing and json.loads((out / SEED_FILE).read_text()) == {"seed": 5}
