@@ -23,6 +23,7 @@ from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exerci
 from submission_tools import CORPUS_KINDS, build_submission, case_files, case_name, corpus_cases, expectation
 
 from autograder.batch import grade_class
+from autograder.sandbox import isolation_level
 from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
 from autograder.observations import ExerciseRun
 from autograder.runner import run_probes
@@ -195,10 +196,14 @@ def test_the_fork_servers_grade_the_whole_corpus_as_fresh_workers_did(tmp_path):
     with ForkServers(COURSE) as servers, ThreadPoolExecutor(max_workers=2) as pool:
         assert not servers.problems
         runs = list(pool.map(lambda entry: _forked_run(entry, servers.folder, tmp_path), entries))
-    differing = []
+    differing, fresh = [], []
     for entry, run in zip(entries, runs):
         missing = run.import_error is not None and run.import_error.get("type") == "FileNotFoundError"
-        assert run.isolation == ("" if missing else FORK_ISOLATION), entry.name  # no file: no worker at all
+        if missing:
+            assert run.isolation == "", entry.name  # no file: no worker at all
+        elif run.isolation != FORK_ISOLATION:  # a zygote that could not answer in time: a fresh worker, by design
+            assert run.isolation == isolation_level(COURSE.limits.isolation), entry.name
+            fresh.append(entry.name)
         recorded = recorded_run(COURSE, entry)
         if entry.case is None:  # the reference: its observations themselves
             same = run.to_json() == recorded.to_json()
@@ -209,3 +214,6 @@ def test_the_fork_servers_grade_the_whole_corpus_as_fresh_workers_did(tmp_path):
         if not same:
             differing.append(entry.name)
     assert not differing, f"graded differently through the fork servers: {differing}"
+    # On a loaded machine a zygote may miss a request's deadline and the runner starts that worker fresh (the
+    # same grade either way); the fork path itself must still carry nearly every run.
+    assert len(fresh) <= len(entries) // 50, f"started fresh instead of forked: {fresh}"
