@@ -33,11 +33,11 @@ from .exporters.gradescope import gradescope_results
 from .exporters.report_html import report_html, ungraded_reasons
 from .grading_process import AUTOGRADER_DIR, run_grading
 from .intake import Submission, collect
-from .official_seed import SEED_FILE, batch_seed
+from .official_seed import SEED_FILE, batch_seed, held_seed
 from .reference import recorded_reference
 from .results import CheckResult, RunResult
 from .runner import probe_request
-from .shards import Shard, graded_seed, merge_shard_folders
+from .shards import Shard, merge_shard_folders
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
            "free_text_columns", "merge_class", "Merged"]
@@ -243,7 +243,7 @@ def merge_class(submissions: Path, out: Path, shard_outs: list[Path] = (), cours
     course = load_course(course_file).one_assignment(assignment)
     merge_shard_folders(out, list(shard_outs))
     everyone = collect(submissions, course.exercise_files)
-    seed = graded_seed(out)
+    seed = held_seed(out)
     if seed is None:  # no shard has graded anything yet: no seed to draw here, or every later merge is refused
         return Merged({}, [submission.name for submission in everyone], [])
     context = _grading_context(course, seed)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .atomic import write_json_atomically
 
-__all__ = ["draw_seed", "batch_seed", "SEED_FILE", "SEED_VARIABLE", "replayed_or_drawn"]
+__all__ = ["draw_seed", "batch_seed", "held_seed", "SEED_FILE", "SEED_VARIABLE", "replayed_or_drawn"]
 
 SEED_FILE = "seed.json"
 # Set to replay an official grade at its recorded seed (Gradescope's runner, nbgrader's autograde).
@@ -43,13 +43,14 @@ def batch_seed(out: Path, chosen: int | None = None) -> int:
     if chosen is not None:
         write_json_atomically({"seed": chosen}, path)
         return chosen
-    held = _held_seed(path)
+    held = held_seed(out)
     return held if held is not None else _first_seed(path, draw_seed())
 
 
-def _held_seed(path: Path) -> int | None:
+def held_seed(out: Path) -> int | None:
+    """The seed the batch in `out` was graded at, or None if `out` holds none."""
     try:
-        return int(json.loads(path.read_text(encoding="utf-8"))["seed"])
+        return int(json.loads((Path(out) / SEED_FILE).read_text(encoding="utf-8"))["seed"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -62,7 +63,7 @@ def _first_seed(path: Path, fresh: int) -> int:
     try:
         os.link(staging, path)
     except FileExistsError:
-        held = _held_seed(path)
+        held = held_seed(path.parent)
         if held is not None:
             return held
         write_json_atomically({"seed": fresh}, path)  # an unreadable file there: this batch's seed replaces it

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -18,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GraderError
-from .official_seed import SEED_FILE
+from .official_seed import SEED_FILE, held_seed
 
-__all__ = ["Shard", "parse_shard", "shard_of", "merge_shard_folders", "graded_seed"]
+__all__ = ["Shard", "parse_shard", "shard_of", "merge_shard_folders"]
 
 REFERENCE_CACHE = ".reference-cache"
 
@@ -57,21 +56,13 @@ def parse_shard(text: str) -> Shard:
     return shard
 
 
-def graded_seed(out: Path) -> int | None:
-    """The seed the batch in `out` was graded at, or None if `out` holds none."""
-    try:
-        return int(json.loads((Path(out) / SEED_FILE).read_text(encoding="utf-8"))["seed"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def merge_shard_folders(out: Path, shard_outs: list[Path]) -> list[str]:
     """Copy each graded submission's folder from every shard's OUT into `out`, each whole or not at all, and
     the shards' reference cache beside them; return the names copied. The shards must share one seed: a grade
     made at another seed would not be the same class's grade."""
     out = Path(out)
     sources = [Path(folder) for folder in shard_outs if Path(folder).resolve() != out.resolve()]
-    seeds = {folder: graded_seed(folder) for folder in [out, *sources]}
+    seeds = {folder: held_seed(folder) for folder in [out, *sources]}
     for folder in sources:
         if seeds[folder] is None:
             raise GraderError(f"{folder} holds no {SEED_FILE}: it is no folder that `grade --shard` wrote")
@@ -89,7 +80,7 @@ def merge_shard_folders(out: Path, shard_outs: list[Path]) -> list[str]:
         cache = folder / REFERENCE_CACHE
         if cache.is_dir():
             shutil.copytree(cache, out / REFERENCE_CACHE, dirs_exist_ok=True)
-        if graded_seed(out) is None:
+        if held_seed(out) is None:
             shutil.copy2(folder / SEED_FILE, out / SEED_FILE)
     return copied
 
