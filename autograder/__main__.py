@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, load_course
+from .course import Course, default_course_file, load_course
 from .errors import AutograderError
 from .submit import pack_submission, quick_check, submission_name
 from .verdict import RECORD_NAME, verdict
@@ -53,6 +53,14 @@ def _add_assignment_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"the assignment of course.toml to {what} (needed when it has several)")
 
 
+def _writes_one_assignment(parser: argparse.ArgumentParser | None, out: str, what: str):
+    """A verb that writes something of one assignment into OUT: its two arguments (None: no such verb here)."""
+    if parser is not None:
+        parser.add_argument("out", type=Path, help=out)
+        _add_assignment_option(parser, what)
+    return parser
+
+
 # ---- the students' verbs ----
 
 def run_check(args: argparse.Namespace) -> int:
@@ -80,7 +88,8 @@ def run_submit(args: argparse.Namespace) -> int:
 
 
 def run_verdict(args: argparse.Namespace) -> int:
-    passed, line = verdict(args.record, args.check)
+    record = args.record or args.course.parent / RECORD_NAME
+    passed, line = verdict(record, args.check)
     print(line)
     return 0 if passed else 1
 
@@ -97,7 +106,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
     solutions = (args.solutions or course.solutions_dir).resolve()
     for exercise in course.exercises:
         request = probe_request(course, exercise.id, solutions, course.seed, reference=True)
-        print(f"recorded {record_reference(request, course.recordings_dir)}")
+        print(f"recorded {record_reference(request, course.layout.recording(exercise.id))}")
     return 0
 
 
@@ -118,7 +127,7 @@ def run_stubs(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     from .scaffold import new_exercise
-    for path in new_exercise(_course(args), args.exercise_id):
+    for path in new_exercise(_course(args), args.exercise_id, args.assignment):
         print(f"wrote {path}")
     return 0
 
@@ -138,10 +147,9 @@ def run_grade(args: argparse.Namespace) -> int:
     if getattr(args, "similarity", False):  # a missing tool is said before grading, not after
         from .similarity import need
         need("copydetect")
-    options = () if args.workers_at_once is None else ("--workers-at-once", str(args.workers_at_once))
     try:
         results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
-                              options=options, assignment=course.id, fork_servers=not args.fresh_workers,
+                              workers_at_once=args.workers_at_once, assignment=course.id, fork_servers=not args.fresh_workers,
                               shard=args.shard)
     except KeyboardInterrupt:  # every submission exported so far is kept: the next run grades only the rest
         print(INTERRUPTED, file=sys.stderr)
@@ -236,11 +244,14 @@ def run_gradebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wrote(what: str, where: Path) -> int:
+    print(f"{what} written to {where}")
+    return 0
+
+
 def run_release(args: argparse.Namespace) -> int:
     from .release import write_release
-    write_release(_assignment(args), args.out)
-    print(f"student release written to {args.out}")
-    return 0
+    return _wrote("student release", write_release(_assignment(args), args.out))
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
@@ -248,15 +259,12 @@ def run_nbgrader(args: argparse.Namespace) -> int:
     course = _course(args)
     write_nbgrader_course(course, args.course_dir, force=args.force,
                           assignments=[course.assignment(args.assignment).id] if args.assignment else None)
-    print(f"nbgrader course written to {args.course_dir}")
-    return 0
+    return _wrote("nbgrader course", args.course_dir)
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
     from .gradescope_package import build_gradescope_zip
-    build_gradescope_zip(_assignment(args), args.out)
-    print(f"Gradescope autograder written to {args.out}")
-    return 0
+    return _wrote("Gradescope autograder", build_gradescope_zip(_assignment(args), args.out))
 
 
 def run_prairielearn(args: argparse.Namespace) -> int:
@@ -288,7 +296,7 @@ def _student_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     ask = verbs.add_parser("verdict", parents=[shared],
                            help="exit 0 if EXERCISE.CHECK passed in the recorded run (GitHub Classroom)")
     ask.add_argument("check", help="exercise.check, as in course.toml")
-    ask.add_argument("--record", type=Path, default=REPO_ROOT / RECORD_NAME)
+    ask.add_argument("--record", type=Path, default=None, help=f"default: {RECORD_NAME} beside the course file")
     ask.set_defaults(func=run_verdict)
 
 
@@ -309,9 +317,11 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     stubs = verb("stubs", "stubs.py", run_stubs, "write exercises/ from the solution regions of solutions/")
     if stubs:
         stubs.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
-    new = verb("new", "scaffold.py", run_new, "scaffold a new exercise: solution, probe, check and course.toml table")
+    new = verb("new", "scaffold.py", run_new, "scaffold a new exercise: solution, its grading/ home, its course.toml table")
     if new:
         new.add_argument("exercise_id", help="the new exercise's id, a Python module name")
+        new.add_argument("--assignment", default=None,
+                         help="the [[assignments]] id it joins (needed when course.toml has more than one)")
     grade = verb("grade", "batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
     if grade:
         from .shards import parse_shard
@@ -369,11 +379,9 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
                          help="the grade column to add or fill (default: '<assignment title> (<assignment id>)')")
         lms.add_argument("--allow-unmatched", action="store_true",
                          help="write the file even if some submissions match no roster row (they are left out)")
-    release = verb("release", "release.py", run_release,
-                   "write the student version (no solutions, keys or hidden checks)")
-    if release:
-        release.add_argument("out", type=Path)
-        _add_assignment_option(release, "release")
+    _writes_one_assignment(verb("release", "release.py", run_release,
+                                "write the student version (no solutions, keys or hidden checks)"),
+                           "a new or empty folder to write it into", "release")
     notebooks = verb("nbgrader", "nbgrader_course.py", run_nbgrader,
                      "write an nbgrader course (config and source notebook)")
     if notebooks:
@@ -381,15 +389,14 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         notebooks.add_argument("--assignment", default=None, metavar="ID",
                                help="write only this assignment (default: one nbgrader assignment for each)")
         notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
-    gradescope = verb("gradescope", "gradescope_package.py", run_gradescope, "build a Gradescope autograder zip")
-    if gradescope:
-        gradescope.add_argument("out", type=Path, help="the zip to write, e.g. autograder.zip")
-        _add_assignment_option(gradescope, "build the autograder of")
-    prairielearn = verb("prairielearn", "prairielearn_package.py", run_prairielearn,
-                        "write a PrairieLearn question (external grading) and the image it runs in")
+    _writes_one_assignment(verb("gradescope", "gradescope_package.py", run_gradescope,
+                                "build a Gradescope autograder zip"),
+                           "the zip to write, e.g. autograder.zip", "build the autograder of")
+    prairielearn = _writes_one_assignment(
+        verb("prairielearn", "prairielearn_package.py", run_prairielearn,
+             "write a PrairieLearn question (external grading) and the image it runs in"),
+        "folder for questions/<assignment>/ and image/", "write the question of")
     if prairielearn:
-        prairielearn.add_argument("out", type=Path, help="folder for questions/<assignment>/ and image/")
-        _add_assignment_option(prairielearn, "write the question of")
         prairielearn.add_argument("--image", default=None, metavar="REPOSITORY",
                                   help="the image's name in a public registry, e.g. ACCOUNT/NAME on Docker Hub "
                                        "(default: <course id>-grader); the tag follows the Dockerfile")
@@ -397,8 +404,9 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE,
-                        help="course file (default: course.toml beside the grader)")
+    shared.add_argument("--course", type=Path, default=None,
+                        help="course file (default: the nearest course.toml above the working folder, "
+                             "else the one beside the grader)")
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
     _student_verbs(verbs, shared)
@@ -413,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     if others and not getattr(args, "passes_options_on", False):
         parser.error(f"unrecognized arguments: {' '.join(others)}")
     args.pytest_options = others
+    args.course = args.course or default_course_file()  # the course you stand in, decided once
     try:
         return args.func(args)
     except AutograderError as error:

@@ -1,7 +1,8 @@
 """Grade a whole class: collect → copy out allowed files → grade in isolation → export.
 
-Each submission is graded by the same `pytest autograder` a student runs, in its
-own process, on a private copy of its allowed files; its workers run sandboxed.
+Each submission is graded as `pytest autograder` grades it (grade.grade, in this
+process, no pytest child), on a private copy of its allowed files; its code runs
+only in sandboxed workers.
 Grading returns plain data; exporting writes a submission's outputs atomically,
 its record last, so an interrupted run resumes where it stopped, and an
 unchanged submission is not graded again.
@@ -12,16 +13,15 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_json_atomically, write_text_atomically
-from .course import DEFAULT_COURSE_FILE, COURSE_PARTS, Course, Exercise, load_course
+from .course import Course, Exercise, load_course
 from .course_code import check_names
 from .errors import GraderError
 from .fork_server import ForkServers
@@ -31,30 +31,24 @@ from .exporters.feedback_html import curve_pairs, feedback_html
 from .exporters.gradebook import read_manual_points, write_answers, write_gradebook
 from .exporters.gradescope import gradescope_results
 from .exporters.report_html import report_html, ungraded_reasons
-from .grading_process import AUTOGRADER_DIR, run_grading
+from .grade import Graded, grade
 from .intake import Submission, collect
 from .official_seed import SEED_FILE, batch_seed, held_seed
-from .reference import recorded_reference
+from .reference import REFERENCE_CACHE, recorded_curve_references
 from .results import CheckResult, RunResult
-from .runner import probe_request
 from .shards import Shard, merge_shard_folders
+
+# The engine's own code: a change to it regrades every submission.
+ENGINE_DIR = Path(__file__).resolve().parent
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
            "free_text_columns", "merge_class", "Merged"]
 
 
-@dataclass
-class Graded:
-    """What one grading run of one submission found: its result and its workers' observations."""
-    result: RunResult
-    observations: dict = field(default_factory=dict)
-    finished: bool = True  # False: the grader itself could not finish, and every check is lost
-
-
 def _grading_context(course: Course, seed: int) -> bytes:
     """What else a grade depends on: the course file, the seed, the grader's code and the course's own code."""
     digest = hashlib.sha256(course.path.read_bytes() + str(seed).encode() + course.id.encode())
-    folders = {AUTOGRADER_DIR, course.solutions_dir, *(course.parts_dir / part for part in COURSE_PARTS)}
+    folders = {ENGINE_DIR, course.solutions_dir, course.layout.grading_dir}
     files = {path.resolve() for folder in folders if folder.is_dir() for path in folder.rglob("*")
              if path.is_file() and "__pycache__" not in path.parts}
     for path in sorted(files):
@@ -89,26 +83,14 @@ def _failed_everywhere(course: Course, name: str, seed: int, why: str) -> RunRes
 
 
 def grade_submission(submission: Submission, course: Course, seed: int, reference_cache: Path | None = None,
-                     options: tuple[str, ...] = ()) -> Graded:
-    """Grade one submission with `pytest autograder` in a child process; nothing is written but scratch.
-
-    `options` go to `pytest autograder` as they are (the Gradescope run limits its workers)."""
-    cache = ("--reference-cache", str(reference_cache)) if reference_cache is not None else ()
+                     **grading) -> Graded:
+    """Grade one submission of the assignment `course` is, from a private copy of its exercise files; nothing is
+    written but scratch. `grading` goes to grade.grade (workers_at_once, fork_server)."""
     with tempfile.TemporaryDirectory(prefix="autograder-batch-") as scratch:
         folder = submission.write_to(Path(scratch) / "submission")
-        record_file = Path(scratch) / "record.json"
-        try:
-            run_grading(folder, record_file, "--seed", str(seed), "--course", str(course.path),
-                        "--assignment", course.one_assignment(None).id, *cache, *options,
-                        timeout=course.limits.check_seconds * 2)
-            graded = json.loads(record_file.read_text(encoding="utf-8"))
-            result = RunResult.from_json(graded["result"])
-            observations = graded.get("observations", {})
-        except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired) as error:
-            why = f"the grader could not finish: {type(error).__name__}"
-            return Graded(_failed_everywhere(course, submission.name, seed, why), finished=False)
-    result.submission = submission.name
-    return Graded(result, observations)
+        graded = grade(course.one_assignment(None), folder, seed, reference_cache=reference_cache, **grading)
+    graded.result.submission = submission.name
+    return graded
 
 
 def export_submission(graded: Graded, submission: Submission, out: Path, course: Course, fingerprint: str) -> dict:
@@ -117,7 +99,8 @@ def export_submission(graded: Graded, submission: Submission, out: Path, course:
     target = out / submission.name
     result = graded.result
     write_text_atomically(target / "feedback.md", feedback_markdown(result, submission.refused, submission.ignored))
-    pairs = curve_pairs(course, graded.observations, _reference_observations(course, result.seed, out))
+    references = recorded_curve_references(course, result.seed, out / REFERENCE_CACHE)
+    pairs = curve_pairs(course, graded.observations, references)
     write_text_atomically(target / "feedback.html",
                           feedback_html(result, pairs, submission.refused, submission.ignored))
     gradescope = gradescope_results(result, course.gradescope)
@@ -132,12 +115,12 @@ def export_submission(graded: Graded, submission: Submission, out: Path, course:
 
 
 def _grade_and_export(submission: Submission, out: Path, course: Course, seed: int, fingerprint: str,
-                      options: tuple[str, ...], interrupted: threading.Event | None = None) -> dict | None:
+                      grading: dict, interrupted: threading.Event | None = None) -> dict | None:
     """One submission, graded then exported. Whatever fails in it is its own "could not be graded" record,
     graded again next run, never an exception that stops the class. After Ctrl-C nothing is written (None):
     a grading run the interrupt cut short would look finished."""
     try:
-        graded = grade_submission(submission, course, seed, out / ".reference-cache", options)
+        graded = grade_submission(submission, course, seed, out / REFERENCE_CACHE, **grading)
         if interrupted is not None and interrupted.is_set():
             return None
         return export_submission(graded, submission, out, course, fingerprint)
@@ -170,7 +153,7 @@ def _progress(total: int):
 
 
 def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int | None = None,
-                course_file: Path = DEFAULT_COURSE_FILE, options: tuple[str, ...] = (),
+                course_file: Path | None = None, workers_at_once: int | None = None,
                 assignment: str | None = None, fork_servers: bool = True,
                 shard: Shard | None = None) -> dict[str, RunResult]:
     """Grade every submission of one assignment in `submissions` into `out`; return the results by
@@ -180,8 +163,9 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
     With `shard`, only that shard's submissions, and none of the class's files: `merge_class` writes
     those once every shard is done (shards.py).
 
-    `options` go to every `pytest autograder` run (for example `--workers-at-once 1`). Workers come
-    from the batch's fork servers where this machine runs them (fork_server.py), else start fresh."""
+    Each submission is graded in this process (grade.grade), its code in sandboxed workers, at most
+    `workers_at_once` of them at a time per submission (default: [limits]). Workers come from the batch's
+    fork servers where this machine runs them (fork_server.py), else start fresh."""
     course = load_course(course_file).one_assignment(assignment)
     everyone = collect(submissions, course.exercise_files)
     if shard is not None:
@@ -203,11 +187,11 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
     # Started from this thread, which outlives the pool: the zygotes live exactly as long as the batch.
     with ForkServers(course) if fork_servers and pending else contextlib.nullcontext() as servers, \
             ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        options = (*options, *(servers.option if servers else ()))
+        grading = {"workers_at_once": workers_at_once, "fork_server": servers.folder_in_use if servers else ""}
         for line in (servers.notes() if servers else ()):
             print(f"note: {line}", file=sys.stderr)
         interrupted = threading.Event()
-        futures = {pool.submit(_grade_and_export, s, out, course, seed, f, options, interrupted): s
+        futures = {pool.submit(_grade_and_export, s, out, course, seed, f, grading, interrupted): s
                    for s, f in pending}
         try:
             for future in as_completed(futures):
@@ -234,7 +218,7 @@ class Merged:
     stale: list[str]
 
 
-def merge_class(submissions: Path, out: Path, shard_outs: list[Path] = (), course_file: Path = DEFAULT_COURSE_FILE,
+def merge_class(submissions: Path, out: Path, shard_outs: list[Path] = (), course_file: Path | None = None,
                 assignment: str | None = None) -> Merged:
     """The class's grades.csv, answers.csv and reports in `out`, from what its shards graded; grades nothing.
     The shards' folders are copied into `out` first (none when they all wrote into `out` itself). A
@@ -277,7 +261,8 @@ def rebuild_gradebook(out: Path, course: Course, names: list[str] | None = None,
     write_gradebook(out / "grades.csv", results, [e.id for e in course.exercises],
                     read_manual_points(out / "answers.csv"))
     write_text_atomically(out / "report.md", class_report(results))
-    references = _reference_observations(course, next(iter(results.values())).seed, out) if results else {}
+    seed = next(iter(results.values())).seed if results else None
+    references = recorded_curve_references(course, seed, out / REFERENCE_CACHE) if results else {}
     pairs = {name: curve_pairs(course, records[name].get("observations") or {}, references) for name in results}
     ungraded = {name: ungraded_reasons(records[name], course) for name in results}
     write_text_atomically(out / "report.html", report_html(course, results, pairs, ungraded))
@@ -301,19 +286,6 @@ def graded_assignment(course: Course, records: dict[str, dict]) -> Course:
     if len(graded) > 1:
         raise GraderError(f"the records mix assignments ({', '.join(sorted(graded))}): grade each into its own folder")
     return course.one_assignment(graded.pop() if graded else None)
-
-
-def _reference_observations(course: Course, seed: int, out: Path) -> dict[str, dict]:
-    """The reference's recorded observations of each exercise that has curves, for drawing them: the course's
-    recording, or the one this batch made for another seed; never a new run."""
-    observed = {}
-    for exercise in (e for e in course.exercises if e.curves):
-        request = probe_request(course, exercise.id, course.solutions_dir, seed, reference=True)
-        run = (recorded_reference(request, course.recordings_dir)
-               or recorded_reference(request, out / ".reference-cache" / f"seed-{seed}"))
-        if run is not None:
-            observed[exercise.id] = run.to_json()
-    return observed
 
 
 def free_text_columns(course: Course) -> dict[str, tuple[Exercise, str]]:

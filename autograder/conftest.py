@@ -8,7 +8,6 @@ run ends with a score table and writes results.json, a record or a feedback page
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -16,11 +15,12 @@ import pytest
 
 from autograder.atomic import write_json_atomically, write_text_atomically
 from autograder.checking import Observed, grade_check
-from autograder.course import DEFAULT_COURSE_FILE, Check, Course, CourseError, Exercise, load_course
+from autograder.course import Check, Course, CourseError, Exercise, load_course
 from autograder.course_code import check_functions, display_name
 from autograder.exporters.feedback_html import curve_pairs, feedback_html
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
+from autograder.grade import checked_seed, handed_in, with_workers_at_once
 from autograder.results import CheckResult, RunResult
 from autograder.sandbox import isolation_level
 from autograder.session import GradingSession
@@ -29,7 +29,8 @@ HELP_SUBMISSION = "folder holding the submission's exercise files (default: the 
 HELP_SOLUTIONS = "folder holding the reference solutions (default: the course's solutions/)"
 HELP_SEED = "seed of every experiment of the run, 0 or more (default: [course] seed in course.toml)"
 HELP_RESULTS = "write the run as a Gradescope results.json to this file"
-HELP_COURSE = "course file (default: course.toml at the repository root)"
+HELP_COURSE = ("course file (default: the nearest course.toml above the working folder, else the one beside "
+               "the grader)")
 HELP_RECORD = "write the run's results and the submission's observations, as plain JSON, to this file"
 HELP_EXERCISE = "grade only this exercise (repeat for several; default: every exercise in course.toml)"
 HELP_ASSIGNMENT = ("grade only this assignment of course.toml (default: every assignment whose files are in the "
@@ -54,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--solutions", default=None, help=HELP_SOLUTIONS)
     group.addoption("--seed", type=int, default=None, help=HELP_SEED)
     group.addoption("--results", default=None, help=HELP_RESULTS)
-    group.addoption("--course", default=str(DEFAULT_COURSE_FILE), help=HELP_COURSE)
+    group.addoption("--course", default=None, help=HELP_COURSE)
     group.addoption("--reference-cache", default=None, help=HELP_REFERENCE_CACHE)
     group.addoption("--record", default=None, help=HELP_RECORD)
     group.addoption("--exercise", action="append", default=None, help=HELP_EXERCISE)
@@ -74,12 +75,7 @@ def _chosen_course(config: pytest.Config) -> Course:
     chosen = config.getoption("--exercise")
     if chosen:
         course = course.only(chosen)
-    workers = config.getoption("--workers-at-once")
-    if workers is not None:
-        if workers < 0:
-            raise CourseError(f"--workers-at-once {workers}: give 0 (all at once) or more")
-        course = dataclasses.replace(course, limits=dataclasses.replace(course.limits, workers_at_once=workers))
-    return course
+    return with_workers_at_once(course, config.getoption("--workers-at-once"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,20 +91,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if not submission.is_dir():
         raise pytest.UsageError(f"--submission {submission}: no such folder")
     _refuse_the_submissions_own_plugins(config, submission)
-    course, config.stash[skipped_key] = _assignments_handed_in(course, submission)
+    course, config.stash[skipped_key] = handed_in(course, submission)
     try:
         for exercise in course.exercises:
             check_functions(course, exercise)
     except CourseError as error:
         raise pytest.UsageError(str(error)) from None
     config.option.reportchars = ""  # the score table and each check's message say it all
-    seed = config.getoption("--seed")
-    seed = course.seed if seed is None else seed
-    if seed < 0:
-        raise pytest.UsageError(f"--seed {seed}: a seed is 0 or more")
-    if seed != course.seed and not solutions.is_dir():
-        raise pytest.UsageError(f"--seed {seed}: this copy of the grader holds the reference for the course seed "
-                                f"({course.seed}) only; run without --seed")
+    try:
+        seed = checked_seed(course, config.getoption("--seed"), solutions)
+    except CourseError as error:
+        raise pytest.UsageError(str(error)) from None
     config.stash[course_key] = course
     cache = config.getoption("--reference-cache")
     config.stash[session_key] = GradingSession(course, submission.resolve(), solutions.resolve(), seed,
@@ -116,20 +109,6 @@ def pytest_configure(config: pytest.Config) -> None:
                                                fork_server=config.getoption("--fork-server"))
     config.stash[result_key] = RunResult.for_course(course, str(submission), seed,
                                                     isolation_level(course.limits.isolation))
-
-
-def _assignments_handed_in(course: Course, submission: Path) -> tuple[Course, list[str]]:
-    """The assignments with a file in the submission folder, and a line for each one left out.
-    Where none has a file, every one is graded, so that each check can say which file is missing.
-    One assignment left is graded as itself: its title is the run's."""
-    present = [a for a in course.assignments if any((submission / f"{e}.py").exists() for e in a.exercise_ids)]
-    skipped = [a for a in course.assignments if a not in present] if present else []
-    if skipped:
-        course = course.only([e for a in present for e in a.exercise_ids])
-    if len(course.assignments) == 1:
-        course = course.assignment(course.assignments[0].id)
-    return course, [f"skipped assignment {a.id}: none of its files ({', '.join(f'{e}.py' for e in a.exercise_ids)}) "
-                    f"is in {submission}" for a in skipped]
 
 
 def _refuse_the_submissions_own_plugins(config: pytest.Config, submission: Path) -> None:

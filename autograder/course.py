@@ -1,9 +1,9 @@
 """Load course.toml into frozen dataclasses: the one source of points, seeds, settings and limits.
 
-A course is a folder: `course.toml`, `exercises/` and `solutions/` (one `<id>.py` each),
-and `autograder/` holding the course's own parts, one file per exercise in each of
-`probes/`, `checks/`, `recordings/` and `lessons/`. The engine reads the course only
-through `Course`; it names no exercise of its own.
+A course is any folder with a course.toml; course_layout.CourseLayout says where each of
+its files is. The engine reads the course only through `Course`; it names no exercise of its own.
+The default course is the one you stand in: the nearest course.toml above the working folder,
+else the one beside the engine's package (this repository's).
 
 An unknown key or a bad value is a CourseError that names the key and the file,
 so a typo in course.toml cannot silently change a grade.
@@ -17,15 +17,33 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
+from .course_layout import CourseLayout
 from .errors import CourseError
 
 __all__ = ["Assignment", "Course", "CourseError", "Exercise", "Check", "Curve", "Limits", "Settings", "Gradescope",
-           "load_course", "REPO_ROOT", "DEFAULT_COURSE_FILE", "COURSE_PARTS"]
+           "load_course", "default_course_file", "COURSE_FILE"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_COURSE_FILE = REPO_ROOT / "course.toml"
-# The folders of a course's own parts, under <course root>/autograder/: one file per exercise in each.
-COURSE_PARTS = ("probes", "checks", "recordings", "lessons")
+COURSE_FILE = "course.toml"
+# Where the engine's package sits: the course beside it is the default when none is above the working folder.
+_BESIDE_THE_ENGINE = Path(__file__).resolve().parent.parent / COURSE_FILE
+
+
+def _with_id(items: tuple, item_id: str, missing: str):
+    """The item whose `id` is `item_id`; else CourseError `missing`, with the ids there are."""
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise CourseError(f"{missing} (it has {', '.join(item.id for item in items)})")
+
+
+def default_course_file(start: Path | None = None) -> Path:
+    """The nearest course.toml in `start` (default: the working folder) or above it, else the one beside
+    the engine's package. A course kept anywhere grades from its own folder with no --course."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / COURSE_FILE).is_file():
+            return folder / COURSE_FILE
+    return _BESIDE_THE_ENGINE
 
 
 @dataclass(frozen=True)
@@ -154,11 +172,7 @@ class Exercise:
         return sum(check.points for check in self.checks)
 
     def check(self, check_id: str) -> Check:
-        for check in self.checks:
-            if check.id == check_id:
-                return check
-        raise CourseError(f"course.toml: exercise {self.id!r} has no check {check_id!r} "
-                          f"(it has {', '.join(c.id for c in self.checks)})")
+        return _with_id(self.checks, check_id, f"course.toml: exercise {self.id!r} has no check {check_id!r}")
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,9 @@ class Course:
     environment: Mapping[str, str] = field(default_factory=dict)
     # Extra pip options for installing the dependencies where the grader is set up (Gradescope's setup.sh).
     pip_options: tuple[str, ...] = ()
+    # [setup] requirements: what the course's probes and checks import (its frameworks), pinned; every install
+    # of its grader (release, Gradescope, PrairieLearn, the image) adds them to the engine's own.
+    requirements: tuple[str, ...] = ()
     # [course] show_hints: whether a lost point shows its check's hint to students (false: message only).
     show_hints: bool = True
     # [[assignments]]; a course file without them is one assignment named after the course.
@@ -203,32 +220,16 @@ class Course:
         return self.path.resolve().parent
 
     @property
+    def layout(self) -> CourseLayout:
+        return CourseLayout(self.root)
+
+    @property
     def exercises_dir(self) -> Path:
-        return self.root / "exercises"
+        return self.layout.exercises_dir
 
     @property
     def solutions_dir(self) -> Path:
-        return self.root / "solutions"
-
-    @property
-    def parts_dir(self) -> Path:
-        return self.root / "autograder"
-
-    @property
-    def probes_dir(self) -> Path:
-        return self.parts_dir / "probes"
-
-    @property
-    def checks_dir(self) -> Path:
-        return self.parts_dir / "checks"
-
-    @property
-    def recordings_dir(self) -> Path:
-        return self.parts_dir / "recordings"
-
-    @property
-    def lessons_dir(self) -> Path:
-        return self.parts_dir / "lessons"
+        return self.layout.solutions_dir
 
     @property
     def max_points(self) -> float:
@@ -239,11 +240,7 @@ class Course:
         return tuple(exercise.file for exercise in self.exercises)
 
     def exercise(self, exercise_id: str) -> Exercise:
-        for exercise in self.exercises:
-            if exercise.id == exercise_id:
-                return exercise
-        raise CourseError(f"{self.path}: no exercise {exercise_id!r} "
-                          f"(it has {', '.join(e.id for e in self.exercises)})")
+        return _with_id(self.exercises, exercise_id, f"{self.path}: no exercise {exercise_id!r}")
 
     def only(self, exercise_ids: Iterable[str]) -> "Course":
         """The same course with only these exercises (in course order); CourseError for an unknown id.
@@ -284,16 +281,21 @@ class Course:
                           f"({' or '.join(self.assignment_ids)})")
 
 
+def _only_known(table: dict, known: Iterable[str], where: str, what: str = "key") -> None:
+    """CourseError naming the first key of `table` that is not `known`, and the ones that are: a typo in
+    course.toml must never silently change a grade."""
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise CourseError(f"{where}: unknown {what} {unknown[0]!r} (known: {', '.join(sorted(known))})")
+
+
 def _typed(cls: type, table: Any, where: str) -> Any:
     """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types."""
     if not isinstance(table, dict):
         raise CourseError(f"{where} should be a table")
     known = {f.name: f for f in fields(cls)}
-    values = {}
-    for key, value in table.items():
-        if key not in known:
-            raise CourseError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        values[key] = typed_value(key, value, known[key].default, where)
+    _only_known(table, known, where)
+    values = {key: typed_value(key, value, known[key].default, where) for key, value in table.items()}
     try:
         return cls(**values)
     except CourseError as error:  # a value the dataclass itself refused: name the file and table too
@@ -360,9 +362,7 @@ def _curves(table: Any, where: str, checks: list[Check], grading: Settings) -> t
         if not isinstance(entry, dict):
             raise CourseError(f"{where}: {name} should be \"probe/path\" or a table of "
                               f"{', '.join(_CURVE_KEYS)}")
-        unknown = sorted(set(entry) - set(_CURVE_KEYS))
-        if unknown:
-            raise CourseError(f"{where}: {name}: unknown key {unknown[0]!r} (known: {', '.join(_CURVE_KEYS)})")
+        _only_known(entry, _CURVE_KEYS, f"{where}: {name}")
         if not all(isinstance(value, str) for value in entry.values()):
             raise CourseError(f"{where}: {name}: every value should be a string")
         probe, *path = str(entry.get("value", "")).split("/")
@@ -401,9 +401,7 @@ def _check_gates(checks: list[Check], where: str) -> None:
 
 
 def _exercise(table: dict[str, Any], where: str) -> Exercise:
-    unknown = set(table) - set(_EXERCISE_KEYS)
-    if unknown:
-        raise CourseError(f"{where}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(sorted(_EXERCISE_KEYS))})")
+    _only_known(table, _EXERCISE_KEYS, where)
     if not isinstance(table.get("id"), str) or not table["id"].isidentifier():
         raise CourseError(f"{where}: every [[exercises]] needs an id that is a Python identifier")
     where = f"{where} [exercises] id={table['id']!r}"
@@ -443,10 +441,8 @@ def _assignments(tables: Any, exercises: tuple[Exercise, ...], where: str) -> tu
     known_exercises = [e.id for e in exercises]
     assignments, placed = [], {}
     for table in tables:
-        known = {"id", "title", "exercises", "measured_peak_mib", "measured_seconds_at_half_cpu"}
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise CourseError(f"{where} [[assignments]]: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        _only_known(table, ("id", "title", "exercises", "measured_peak_mib", "measured_seconds_at_half_cpu"),
+                    f"{where} [[assignments]]")
         assignment_id = table.get("id")
         if not isinstance(assignment_id, str) or not assignment_id.isidentifier():
             raise CourseError(f"{where}: every [[assignments]] needs an id that is a Python identifier")
@@ -473,22 +469,18 @@ def _assignments(tables: Any, exercises: tuple[Exercise, ...], where: str) -> tu
     return tuple(assignments)
 
 
-def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
-    """Read and validate a course file."""
-    path = Path(path)
+def load_course(path: Path | str | None = None) -> Course:
+    """Read and validate a course file (default: the course you stand in, `default_course_file`)."""
+    path = Path(path) if path is not None else default_course_file()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseError(f"{path}: course file not found") from None
     except tomllib.TOMLDecodeError as error:
         raise CourseError(f"{path}: not valid TOML: {error}") from None
-    unknown = set(data) - set(_TABLES)
-    if unknown:
-        raise CourseError(f"{path}: unknown table {sorted(unknown)[0]!r} (known: {', '.join(_TABLES)})")
+    _only_known(data, _TABLES, str(path), "table")
     head = data.get("course", {})
-    known = {"id", "title", "seed", "hidden_points", "show_hints"}
-    if set(head) - known:
-        raise CourseError(f"{path} [course]: unknown key {sorted(set(head) - known)[0]!r}")
+    _only_known(head, ("id", "title", "seed", "hidden_points", "show_hints"), f"{path} [course]")
     seed = head.get("seed", 0)
     hidden_points = head.get("hidden_points", 0)
     if not isinstance(hidden_points, (int, float)) or isinstance(hidden_points, bool) or hidden_points < 0:
@@ -502,8 +494,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
     if not isinstance(course_id, str) or not course_id.isidentifier():
         raise CourseError(f"{path} [course]: id = {course_id!r} should be a Python identifier")
     setup = data.get("setup", {})
-    if set(setup) - {"pip_options"}:
-        raise CourseError(f"{path} [setup]: unknown key {sorted(set(setup) - {'pip_options'})[0]!r}")
+    _only_known(setup, ("pip_options", "requirements"), f"{path} [setup]")
     exercises = tuple(_exercise(t, str(path)) for t in data.get("exercises", []))
     if not exercises:
         raise CourseError(f"{path}: no [[exercises]]")
@@ -521,6 +512,7 @@ def load_course(path: Path | str = DEFAULT_COURSE_FILE) -> Course:
         hidden_points=float(hidden_points),
         environment=_string_table(data.get("environment", {}), f"{path} [environment]"),
         pip_options=_strings(setup.get("pip_options", []), f"{path} [setup] pip_options"),
+        requirements=_strings(setup.get("requirements", []), f"{path} [setup] requirements"),
         show_hints=show_hints,
         assignments=_assignments(data.get("assignments", []), exercises, str(path)),
     )

@@ -1,47 +1,50 @@
-"""The course's own check code: `checks/<exercise>.py`, read in the trusted process.
+"""The course's own check code: `grading/<exercise>/check.py`, read in the trusted process.
 
 A check is a function `check_<id>(observed)` in the exercise's check module, one
 for each `[exercises.checks.<id>]` table of course.toml; its docstring's first line
-is the name the student sees. The check folder is loaded as a package of its own,
-so check modules share helpers with relative imports (`from ._helpers import ...`).
+is the name the student sees. A course's check files are the modules of a package of
+its own, so check modules share helpers with relative imports (`from ._xor import ...`
+reads grading/_xor/check.py).
 Check modules import no framework and never import student code.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.machinery
-import importlib.util
 import inspect
 import sys
-from functools import cache
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
 from .course import Course, CourseError, Exercise
+from .course_layout import CourseLayout
+from .worker import FileModules
 
 __all__ = ["CHECK_PREFIX", "check_functions", "display_name", "check_names"]
 
 CHECK_PREFIX = "check_"
 
 
-@cache
-def _package(checks_dir: Path) -> str:
-    """A package for one course's check folder; two courses in one process never share one."""
-    name = "course_checks_" + hashlib.sha256(str(checks_dir).encode()).hexdigest()[:12]
-    if name not in sys.modules:
-        spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
-        spec.submodule_search_locations = [str(checks_dir)]
-        sys.modules[name] = importlib.util.module_from_spec(spec)
+_PACKAGES_LOCK = threading.Lock()
+
+
+def _package(grading_dir: Path) -> str:
+    """A package for one course's check files; two courses in one process never share one. A check file
+    added since (`new ID`) joins it; the modules already imported stay while the files are the same."""
+    name = "course_checks_" + hashlib.sha256(str(grading_dir).encode()).hexdigest()[:12]
+    with _PACKAGES_LOCK:
+        FileModules(name, {module: str(path) for module, path in
+                           CourseLayout(grading_dir.parent).check_files().items()}).install()
     return name
 
 
 def check_module(course: Course, exercise: Exercise) -> ModuleType:
-    path = course.checks_dir / exercise.file
+    path = course.layout.check(exercise.id)
     if not path.is_file():
         raise CourseError(f"{course.path}: exercise {exercise.id!r} has no check module {path}")
-    return importlib.import_module(f"{_package(course.checks_dir.resolve())}.{exercise.id}")
+    return importlib.import_module(f"{_package(course.layout.grading_dir.resolve())}.{exercise.id}")
 
 
 def check_functions(course: Course, exercise: Exercise) -> dict[str, Callable]:
@@ -53,7 +56,7 @@ def check_functions(course: Course, exercise: Exercise) -> dict[str, Callable]:
     missing, extra = sorted(set(listed) - set(found)), sorted(set(found) - set(listed))
     if missing or extra:
         raise CourseError(f"{course.path}: exercise {exercise.id!r} lists checks that do not match "
-                          f"{course.checks_dir / exercise.file} (no function for {missing}; "
+                          f"{course.layout.check(exercise.id)} (no function for {missing}; "
                           f"no [exercises.checks.*] table for {extra})")
     return {check_id: found[check_id] for check_id in listed}
 

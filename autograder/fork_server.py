@@ -33,7 +33,7 @@ from .course import Course
 from .sandbox import (SEALED, UNPRIVILEGED, WORKER_FILE, clean_environment, scratch_mount, worker_mounts,
                       worker_rlimits)
 
-__all__ = ["ForkServers", "ForkedWorker", "start_forked", "unavailable", "FORK_ISOLATION", "SCRATCH"]
+__all__ = ["ForkServers", "ForkedWorker", "start_forked", "stop_group", "unavailable", "FORK_ISOLATION", "SCRATCH"]
 
 ZYGOTE_FILE = Path(__file__).resolve().parent / "zygote.py"
 FORK_ISOLATION = "fork-server"
@@ -57,8 +57,8 @@ def unavailable(course: Course) -> str | None:
 class ForkServers:
     """The zygotes of one batch, one per exercise of `course`: `with ForkServers(course) as servers:`.
 
-    `servers.option` is the `pytest autograder` option that lets a grading run use them (empty if
-    none started); `servers.problems` says why an exercise has none. The zygotes die with the thread
+    `servers.folder_in_use` is what lets a grading run use them (grade.grade's fork_server; "" if
+    none started), `servers.option` the same as a `pytest autograder` option; `servers.problems` says why an exercise has none. The zygotes die with the thread
     that enters (the kernel's parent-death signal follows it), and with it their folder goes, even if
     this process is killed with SIGKILL: enter from a thread that outlives the batch."""
 
@@ -78,7 +78,13 @@ class ForkServers:
 
     @property
     def option(self) -> tuple[str, ...]:
-        return ("--fork-server", str(self.folder)) if self._zygotes else ()
+        """The `pytest autograder` option of `folder_in_use`."""
+        return ("--fork-server", self.folder_in_use) if self._zygotes else ()
+
+    @property
+    def folder_in_use(self) -> str:
+        """The folder of the zygotes' sockets that grade.grade's fork_server takes ("" if none started)."""
+        return str(self.folder) if self._zygotes else ""
 
     def __enter__(self) -> "ForkServers":
         why = unavailable(self.course)
@@ -97,7 +103,7 @@ class ForkServers:
                     self._zygotes[exercise] = process
                 else:
                     self.problems[exercise] = problem
-                    _stop(process)
+                    stop_group(process)
         except BaseException:  # Ctrl-C while they start: `with` calls no __exit__ for an __enter__ that raised
             self._zygotes.update(starting)
             self.__exit__()
@@ -108,13 +114,14 @@ class ForkServers:
         folder = self.folder
         root = folder / f"{exercise}.root"
         root.mkdir()
-        config = {"exercise": exercise, "probes_dir": str(self.course.probes_dir.resolve()),
+        probe_files = {name: str(path) for name, path in self.course.layout.probe_files().items()}
+        config = {"exercise": exercise, "probe_files": probe_files,
                   "preload": list(self.course.exercise(exercise).preload),
                   "worker_file": str(WORKER_FILE), "socket": _socket_name(exercise),
                   "root": str(root), "unprivileged": UNPRIVILEGED, "sealed": list(SEALED),
                   "parent": os.getpid(), "folder": str(folder),  # it dies with this process, and removes folder
                   "mounts": [dataclasses.asdict(mount) for mount in
-                             worker_mounts([str(WORKER_FILE), str(self.course.probes_dir.resolve())])]}
+                             worker_mounts([str(WORKER_FILE), *probe_files.values()])]}
         config_file = folder / f"{exercise}.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")
         with open(folder / f"{exercise}.log", "wb") as log:
@@ -125,7 +132,7 @@ class ForkServers:
 
     def __exit__(self, *exc_info) -> None:
         for process in self._zygotes.values():
-            _stop(process)
+            stop_group(process)
         self._zygotes.clear()
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -148,13 +155,14 @@ def _wait_until_ready(process: subprocess.Popen, deadline: float, log: Path) -> 
             + (f": {said[-1].strip()}" if said else ""))
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_group(process: subprocess.Popen) -> None:
+    """Kill the process and everything it started (its own process group), and reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()
-    if process.stdout is not None:
+    if getattr(process, "stdout", None) is not None:  # a forked worker is no Popen, and has none
         process.stdout.close()
 
 

@@ -20,16 +20,17 @@ import time
 import traceback
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import tomlkit
 
 from .atomic import write_json_atomically
 from .batch import grade_submission
-from .course import Course, DEFAULT_COURSE_FILE, Gradescope, load_course
+from .course import Course, Gradescope, load_course
 from .exporters.gradescope import gradescope_results
 from .intake import Submission, collect
 from .official_seed import SEED_VARIABLE, replayed_or_drawn
-from .release import PYPROJECT, assignment_toml, course_part_files, engine_files, pinned_dependencies, python_range
+from .release import PYPROJECT, assignment_toml, course_grading_files, course_requirements, engine_files, python_range
 
 __all__ = ["build_gradescope_zip", "grader_files", "guarded_entry_point", "setup_script", "container_settings",
            "read_upload", "upload_notes", "grade_upload", "run", "main"]
@@ -90,7 +91,7 @@ def setup_script(course: Course, pyproject: Path = PYPROJECT) -> str:
     the oldest allowed version from apt (Ubuntu 22.04: 3.10, so 3.11); a newer one is refused with the
     reason, since the pins publish no wheels for it."""
     (major, minor), below = python_range(pyproject)
-    install = " ".join(shlex.quote(word) for word in (*course.pip_options, *pinned_dependencies(pyproject)))
+    install = " ".join(shlex.quote(word) for word in (*course.pip_options, *course_requirements(course, pyproject)))
     too_new = (f"""
 if version_at_least "$("$PYTHON" -c "$VERSION")" {below[0]}.{below[1]}; then
     echo "setup.sh: this image's Python is $("$PYTHON" -c "$VERSION"); the grader's pinned dependencies install on" \\
@@ -165,14 +166,14 @@ def _add_text(archive: zipfile.ZipFile, name: str, text: str | bytes, executable
 
 def grader_files(course: Course) -> list[tuple[str, bytes]]:
     """(path, contents) of the grader a hosted platform runs for one assignment: its course.toml, pyproject.toml,
-    autograder/ with the engine and, beside it, every part of the course (hidden checks and answer keys included),
+    autograder/ with the engine and, beside it, the course's grading/ homes (hidden checks and answer keys included),
     and the assignment's solutions/, the reference run live at each upload's own seed. course.toml sits next to
     autograder/, so the course's folders are where `Course` looks for them."""
     course = course.one_assignment(None)
     return [("course.toml", (tomlkit.dumps(assignment_toml(course)).rstrip() + "\n").encode()),
             ("pyproject.toml", PYPROJECT.read_bytes()),
-            *((f"autograder/{name}", path.read_bytes())
-              for name, path in [*engine_files(), *course_part_files(course)]),
+            *((f"autograder/{name}", path.read_bytes()) for name, path in engine_files()),
+            *((name, path.read_bytes()) for name, path in course_grading_files(course)),
             *((f"solutions/{name}", (course.solutions_dir / name).read_bytes()) for name in course.exercise_files)]
 
 
@@ -241,8 +242,7 @@ def grade_upload(upload: Path, course: Course, seed: int | None = None) -> dict:
     allowed = course.exercise_files
     submission = read_upload(upload, allowed)
     seed = replayed_or_drawn() if seed is None else seed
-    result = grade_submission(submission, course, seed,
-                              options=("--workers-at-once", str(course.gradescope.workers_at_once))).result
+    result = grade_submission(submission, course, seed, workers_at_once=course.gradescope.workers_at_once).result
     results = gradescope_results(result, course.gradescope)
     # No total here: students always see this text, and before the hidden checks are shown a
     # total would tell them how those went. Gradescope shows the score when visibility allows.
@@ -258,14 +258,20 @@ def _could_not_grade(error: BaseException) -> dict:
                       "This is not a verdict on your code: your instructor can see the log and regrade it."}
 
 
-def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE, seed: int | None = None) -> dict:
+def graded_or_explained(grade: Callable[[], dict], explain: Callable[[BaseException], dict]) -> dict:
+    """grade(), or explain(error) whatever went wrong: a hosted platform must get results that say so."""
+    try:
+        return grade()
+    except Exception as error:
+        traceback.print_exc(file=sys.stdout)
+        return explain(error)
+
+
+def run(root: Path = GRADESCOPE_ROOT, course_file: Path | None = None, seed: int | None = None) -> dict:
     """Grade root/submission into root/results/results.json; a crash still leaves a results.json."""
     started = time.monotonic()
-    try:
-        results = grade_upload(root / "submission", load_course(course_file).one_assignment(None), seed)
-    except Exception as error:  # whatever went wrong, Gradescope must get a results.json that says so
-        traceback.print_exc(file=sys.stdout)
-        results = _could_not_grade(error)
+    results = graded_or_explained(
+        lambda: grade_upload(root / "submission", load_course(course_file).one_assignment(None), seed), _could_not_grade)
     results["execution_time"] = round(time.monotonic() - started)
     write_json_atomically(results, root / "results" / "results.json")
     # Nothing about the checks: stdout may be shown to students, before the hidden checks are.
@@ -273,19 +279,25 @@ def run(root: Path = GRADESCOPE_ROOT, course_file: Path = DEFAULT_COURSE_FILE, s
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope_package", description=__doc__)
+def hosted_main(argv: list[str] | None, module, what: str, root: Path,
+                run_one: Callable[[Path, Path | None, int | None], dict]) -> int:
+    """The command line a hosted platform's entry script calls: `run [--root ROOT] [--course FILE] [--seed N]`."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module.__spec__.name}", description=module.__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
-    grading = verbs.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json (what "
-                                           "run_autograder calls)")
-    grading.add_argument("--root", type=Path, default=Path(os.environ.get("GRADESCOPE_ROOT", GRADESCOPE_ROOT)))
-    grading.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    grading = verbs.add_parser("run", help=what)
+    grading.add_argument("--root", type=Path, default=root)
+    grading.add_argument("--course", type=Path, default=None, help="default: course.toml beside the grader")
     grading.add_argument("--seed", type=int, default=None,
-                         help=f"grade at this seed, to replay an upload (default: {SEED_VARIABLE}, else a fresh seed "
-                              "for each upload)")
+                         help=f"grade at this seed, to replay a submission (default: {SEED_VARIABLE}, else a fresh "
+                              "seed for each submission)")
     args = parser.parse_args(argv)
-    run(args.root, args.course, args.seed)
+    run_one(args.root, args.course, args.seed)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return hosted_main(argv, sys.modules[__name__], "grade ROOT/submission into ROOT/results/results.json (what run_autograder "
+                       "calls)", Path(os.environ.get("GRADESCOPE_ROOT", GRADESCOPE_ROOT)), run)
 
 
 if __name__ == "__main__":

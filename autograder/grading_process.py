@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .course import REPO_ROOT
+from .course import Course
 
 __all__ = ["AUTOGRADER_DIR", "run_grading"]
 
@@ -28,9 +28,12 @@ def _attached(options: tuple[str, ...]) -> list[str]:
     return joined
 
 
-def run_grading(submission: Path, record: Path, *options: str, timeout: float) -> subprocess.CompletedProcess:
-    """Grade `submission` and write the record to `record`; subprocess.TimeoutExpired past `timeout`."""
+def run_grading(course: Course, submission: Path, record: Path, *options: str,
+                timeout: float) -> subprocess.CompletedProcess:
+    """Grade `submission` against `course` and write the record to `record`; subprocess.TimeoutExpired past
+    `timeout`. The child stands in the course's folder: relative paths in it mean what they mean there."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", str(AUTOGRADER_DIR), f"--submission={submission}",
-         f"--record={record}", "-q", "-p", "no:cacheprovider", *_attached(options)],
-        cwd=REPO_ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
+         f"--record={record}", f"--course={course.path.resolve()}", "-q", "-p", "no:cacheprovider",
+         *_attached(options)],
+        cwd=course.root, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)

@@ -7,11 +7,11 @@ without them is one assignment, named after the course). Its notebook
 course.toml order: a lesson cell, the code cell, a "try it" cell and one
 autograded test cell per check.
 
-The words are the course's, in its `autograder/lessons/` folder:
-- `_course.md`, the introduction; `{title}` is the assignment's title;
-- `<exercise>.md`, the lesson of an exercise; `{name}` is the value of `name` in
+The words are the course's, in its `grading/` folder (course_layout):
+- `_course/lesson.md`, the introduction; `{title}` is the assignment's title;
+- `<exercise>/lesson.md`, the lesson of an exercise; `{name}` is the value of `name` in
   the exercise's `[exercises.params]` or `[exercises.grading]` table;
-- `<exercise>.try.py`, the code of its "try it" cell (none without the file).
+- `<exercise>/try.py`, the code of its "try it" cell (none without the file).
 Any other braces are text. A missing lesson leaves the heading alone.
 
 - The code cell starts with `%%writefile <exercise>.py`, so running it saves the
@@ -46,16 +46,16 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course import REPO_ROOT, Course, CourseError, Exercise
+from .course import Course, CourseError, Exercise
 from .course_code import check_names
 from .notebook import COURSE_VARIABLE
 from .stubs import PROMPT_PREFIX, regions
 
 __all__ = ["assignment_name", "nbgrader_course_id", "write_nbgrader_course", "course_notebook", "config_text",
-           "solution_with_todos_above", "release_preprocessors", "INTRODUCTION", "TRY_SUFFIX"]
+           "solution_with_todos_above", "release_preprocessors"]
 
-INTRODUCTION = "_course.md"
-TRY_SUFFIX = ".try.py"
+# Kernels nbgrader starts import the engine from the folder that holds its package.
+ENGINE_PARENT = Path(__file__).resolve().parent.parent
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # nbgrader's defaults for CourseDirectory.ignore, kept when the exercise files are added to it.
 NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
@@ -99,7 +99,7 @@ def write_nbgrader_course(course: Course, course_dir: Path, force: bool = False,
 def course_notebook(course: Course, solutions: Path | None = None) -> nbformat.NotebookNode:
     """The source notebook: an introduction, then one part per exercise."""
     solutions = course.solutions_dir if solutions is None else Path(solutions)
-    intro = _lesson(course.lessons_dir / INTRODUCTION, {"title": course.title}) or f"# {course.title}"
+    intro = _lesson(course.layout.introduction, {"title": course.title}) or f"# {course.title}"
     cells = [_readonly_markdown("intro", intro)]
     for number, exercise in enumerate(course.exercises, start=1):
         solution = (solutions / exercise.file).read_text(encoding="utf-8")
@@ -113,13 +113,13 @@ def course_notebook(course: Course, solutions: Path | None = None) -> nbformat.N
 
 def _part(course: Course, exercise: Exercise, number: int, solution: str) -> list:
     """One exercise: its lesson, its code cell, its "try it" cell, then one test cell per check."""
-    lesson = _lesson(course.lessons_dir / f"{exercise.id}.md", {**exercise.params, **exercise.grading})
+    lesson = _lesson(course.layout.lesson(exercise.id), {**exercise.params, **exercise.grading})
     heading = f"## Part {number} — {exercise.title}"
     cells = [_readonly_markdown(f"{exercise.id}-lesson", f"{heading}\n\n{lesson}".strip())]
     header = f"%%writefile {exercise.file}\n"
     cells.append(_cell("code", f"{exercise.id}-code", header + solution_with_todos_above(solution, exercise.file),
                        solution=True))
-    try_it = course.lessons_dir / f"{exercise.id}{TRY_SUFFIX}"
+    try_it = course.layout.try_it(exercise.id)
     if try_it.is_file():
         cells.append(_cell("code", f"{exercise.id}-try", _skipped_while_grading(try_it), locked=True))
     cells.append(_readonly_markdown(f"{exercise.id}-checks", CHECKS_INTRO.format(
@@ -262,7 +262,7 @@ def config_text(course: Course) -> str:
     assignments = "\n".join(f'# "{a}": source/{a}/{a}.ipynb; `nbgrader generate_assignment {a}` adds it to the gradebook.'
                             for a in course.assignment_ids)
     return CONFIG.format(title=course.title, course_id=nbgrader_course_id(course),
-                         assignments=assignments, repo=str(REPO_ROOT),
+                         assignments=assignments, repo=str(ENGINE_PARENT),
                          variable=COURSE_VARIABLE, course_file=str(course.path.resolve()),
                          ignored=ignored, timeout=timeout)
 

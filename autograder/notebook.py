@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .course import DEFAULT_COURSE_FILE, Course, load_course
+from .course import Course, load_course
 from .grading_process import run_grading
 from .official_seed import SEED_VARIABLE, replayed_or_drawn
 
@@ -36,7 +36,7 @@ _graded: dict[tuple[Path, str, str], dict[str, dict] | AssertionError] = {}
 
 def notebook_course() -> Course:
     """The course named by AUTOGRADER_COURSE, or the repository's own."""
-    return load_course(os.environ.get(COURSE_VARIABLE) or DEFAULT_COURSE_FILE)
+    return load_course(os.environ.get(COURSE_VARIABLE) or None)
 
 
 def check(exercise: str, check_id: str, folder: str | Path = ".") -> None:
@@ -105,7 +105,7 @@ def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
         shutil.copyfile(path, submission / f"{exercise}.py")
         record = Path(scratch) / "record.json"
         try:
-            run = run_grading(submission, record, "--course", str(course.path.resolve()), "--exercise", exercise,
+            run = run_grading(course, submission, record, "--exercise", exercise,
                               *_seed_options(), timeout=timeout)
         except subprocess.TimeoutExpired:
             raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None

@@ -11,7 +11,6 @@ PrairieLearn never shows tests/ to students.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -28,16 +27,16 @@ from pathlib import Path
 
 from .atomic import write_text_atomically
 from .batch import grade_submission
-from .course import Course, DEFAULT_COURSE_FILE, load_course
+from .course import Course, load_course
 from .errors import AutograderError
 from .exporters.feedback_html import curve_pairs
 from .exporters.prairielearn import curve_images, listed, not_gradable, prairielearn_results, serialised, \
     within_size
-from .gradescope_package import DEADLINE_SECONDS, grader_files, guarded_entry_point, read_upload, upload_notes
+from .gradescope_package import (DEADLINE_SECONDS, graded_or_explained, grader_files, guarded_entry_point,
+                                 hosted_main, read_upload, upload_notes)
 from .official_seed import SEED_VARIABLE, replayed_or_drawn
-from .reference import recorded_reference
-from .release import PYPROJECT, minimum_python, pinned_dependencies
-from .runner import probe_request
+from .reference import recorded_curve_references
+from .release import PYPROJECT, course_requirements, minimum_python
 
 __all__ = ["build_prairielearn", "question_info", "question_html", "image_definition", "image_name",
            "grade_student", "run", "main", "TIMEOUT_SECONDS", "ENTRYPOINT"]
@@ -85,7 +84,7 @@ def image_definition(course: Course, pyproject: Path = PYPROJECT) -> str:
     """The Dockerfile: the oldest Python requires-python allows, bubblewrap, and the pins of pyproject.toml
     installed with the course's pip options (the same words as Gradescope's setup.sh), plus matplotlib."""
     major, minor = minimum_python(pyproject)
-    words = (*course.pip_options, *pinned_dependencies(pyproject), *_picture_requirements(pyproject))
+    words = (*course.pip_options, *course_requirements(course, pyproject), *_picture_requirements(pyproject))
     install = " ".join(shlex.quote(word) for word in words)
     return f"""\
 # The grading image of the PrairieLearn questions of: {_course_of(course).title}
@@ -217,18 +216,6 @@ def build_prairielearn(course: Course, out: Path, repository: str | None = None)
 
 # ---- what runs in the image for every submission ----
 
-def _reference_observations(course: Course, seed: int, cache: Path) -> dict[str, dict]:
-    """The reference's observations of each exercise that has curves: the course's recording, or the live run
-    this grading recorded in `cache`."""
-    observed = {}
-    for exercise in (e for e in course.exercises if e.curves):
-        request = probe_request(course, exercise.id, course.solutions_dir, seed, reference=True)
-        run = recorded_reference(request, course.recordings_dir) or recorded_reference(request, cache / f"seed-{seed}")
-        if run is not None:
-            observed[exercise.id] = run.to_json()
-    return observed
-
-
 def grade_student(student: Path, course: Course, seed: int | None = None) -> dict:
     """results.json for the files in `student`, graded as batch grading grades a class entry, at `seed` or, by
     default, a seed drawn for this submission alone (replayed from AUTOGRADER_SEED)."""
@@ -240,13 +227,9 @@ def grade_student(student: Path, course: Course, seed: int | None = None) -> dic
                             NOT_GRADED)
     seed = replayed_or_drawn() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="autograder-prairielearn-") as cache:
-        graded = grade_submission(submission, course, seed, Path(cache),
-                                  options=("--workers-at-once", str(WORKERS_AT_ONCE)))
-        references = _reference_observations(course, seed, Path(cache))
+        graded = grade_submission(submission, course, seed, Path(cache), workers_at_once=WORKERS_AT_ONCE)
+        references = recorded_curve_references(course, seed, Path(cache))
     result = graded.result
-    if not graded.finished:
-        return not_gradable(f"The autograder could not finish grading this submission (seed {seed}). {NOT_COUNTED}",
-                            NOT_GRADED)
     unlisted = {f"{c.exercise}.{c.check}" for c in result.checks if not listed(c, course.gradescope)}
     images, no_pictures = curve_images(curve_pairs(course, graded.observations, references), result.exercise_titles,
                                        unlisted)
@@ -254,33 +237,21 @@ def grade_student(student: Path, course: Course, seed: int | None = None) -> dic
     return within_size(prairielearn_results(result, course.gradescope, notes, images))
 
 
-def run(root: Path = PRAIRIELEARN_ROOT, course_file: Path = DEFAULT_COURSE_FILE, seed: int | None = None) -> dict:
+def run(root: Path = PRAIRIELEARN_ROOT, course_file: Path | None = None, seed: int | None = None) -> dict:
     """Grade root/student into root/results/results.json; a crash still leaves a results.json."""
     started = time.monotonic()
-    try:
-        results = grade_student(root / "student", load_course(course_file).one_assignment(None), seed)
-    except Exception as error:  # whatever went wrong, PrairieLearn must get a results.json that says so
-        traceback.print_exc(file=sys.stdout)
-        results = not_gradable(f"The autograder failed before it could score this submission "
-                               f"({type(error).__name__}). {NOT_COUNTED}", NOT_GRADED)
+    results = graded_or_explained(
+        lambda: grade_student(root / "student", load_course(course_file).one_assignment(None), seed),
+        lambda error: not_gradable(f"The autograder failed before it could score this submission "
+                                   f"({type(error).__name__}). {NOT_COUNTED}", NOT_GRADED))
     write_text_atomically(root / "results" / "results.json", serialised(results).decode("ascii"))
     print(f"graded in {time.monotonic() - started:.0f} s: {root / 'results' / 'results.json'}")
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.prairielearn_package", description=__doc__)
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    grading = verbs.add_parser("run", help="grade ROOT/student into ROOT/results/results.json (what run_grader "
-                                           "calls)")
-    grading.add_argument("--root", type=Path, default=Path(os.environ.get(ROOT_VARIABLE, PRAIRIELEARN_ROOT)))
-    grading.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
-    grading.add_argument("--seed", type=int, default=None,
-                         help=f"grade at this seed, to replay a submission (default: {SEED_VARIABLE}, else a fresh "
-                              "seed for each submission)")
-    args = parser.parse_args(argv)
-    run(args.root, args.course, args.seed)
-    return 0
+    return hosted_main(argv, sys.modules[__name__], "grade ROOT/student into ROOT/results/results.json (what run_grader calls)",
+                       Path(os.environ.get(ROOT_VARIABLE, PRAIRIELEARN_ROOT)), run)
 
 
 if __name__ == "__main__":

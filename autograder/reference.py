@@ -1,7 +1,7 @@
 """The expected side of every check: the reference's observations, live or recorded.
 
 Live, the probes run on solutions/ in their own worker. Recorded, they are read
-from the course's autograder/recordings/<exercise>.json, written by `python -m autograder
+from the course's grading/<exercise>/recording.json, written by `python -m autograder
 snapshot` for the course seed. A recording is used only while its fingerprint
 (the exercise's probe code and the probe helpers it can import, its solution, the
 seed and the exercise's own params) still matches, so it can never silently go stale; tests/ also re-runs the solutions and compares. The
@@ -16,15 +16,20 @@ import json
 import re
 import threading
 from pathlib import Path
+from typing import Mapping
 
 from .atomic import write_json_atomically
 from .errors import GraderError
 from .observations import ExerciseRun
-from .runner import ProbeRequest, run_probes
+from .course import Course
+from .runner import ProbeRequest, probe_request, run_probes
 
 __all__ = ["fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run",
+           "cached_recording", "imported_siblings", "recorded_curve_references", "REFERENCE_CACHE",
            "record_reference", "probe_sources"]
 
+# A batch's cache of live reference runs at other seeds than the course's, inside its OUT folder.
+REFERENCE_CACHE = ".reference-cache"
 REFERENCE_ONLY = re.compile(r"^### BEGIN REFERENCE ONLY$.*?^### END REFERENCE ONLY$\n?", re.M | re.S)
 # CPython 3.11's ast.parse is not thread-safe (gh-106905: "AST constructor recursion depth mismatch"),
 # and batch grading exports submissions from a thread pool: one parse at a time.
@@ -40,20 +45,22 @@ def probe_sources(request: ProbeRequest) -> list[str]:
     """The code an exercise's probes run: its probe module, then the sibling modules it imports
     (`from ._helper import ...`), transitively, by name. Only those: a helper another exercise adds
     or edits leaves this exercise's recording valid."""
-    return [path.read_text(encoding="utf-8") for path in [request.probe_file, *imported_siblings(request.probe_file)]]
+    return [path.read_text(encoding="utf-8")
+            for path in [request.probe_file, *imported_siblings(request.probe_file, request.probe_files)]]
 
 
-def imported_siblings(module: Path) -> list[Path]:
-    """The modules beside `module` that it imports relatively, and those they import, sorted by name."""
+def imported_siblings(module: Path, package: Mapping[str, Path]) -> list[Path]:
+    """The modules of `package` (name -> file) that `module` imports relatively, and those they import,
+    sorted by name."""
     found: set[Path] = set()
     waiting = [module]
     while waiting:
         for name in _relative_imports(waiting.pop()):
-            path = module.parent / f"{name}.py"
-            if path.is_file() and path != module and path not in found:
+            path = package.get(name)
+            if path is not None and path.is_file() and path != module and path not in found:
                 found.add(path)
                 waiting.append(path)
-    return sorted(found)
+    return sorted(found, key=lambda path: path.parent.name)
 
 
 def _relative_imports(path: Path) -> set[str]:
@@ -96,13 +103,13 @@ def fingerprint(request: ProbeRequest, solution_sha256: str | None) -> str:
     return digest.hexdigest()
 
 
-def snapshot_path(exercise: str, snapshot_dir: Path) -> Path:
-    return snapshot_dir / f"{exercise}.json"
+def cached_recording(request: ProbeRequest, cache_dir: Path) -> Path:
+    """Where a reference cache keeps the live run of `request`'s exercise at its seed."""
+    return cache_dir / f"seed-{request.seed}" / f"{request.exercise}.json"
 
 
-def recorded_reference(request: ProbeRequest, snapshot_dir: Path) -> ExerciseRun | None:
-    """The recorded observations for `request`, if a recording with its fingerprint exists."""
-    path = snapshot_path(request.exercise, snapshot_dir)
+def recorded_reference(request: ProbeRequest, path: Path) -> ExerciseRun | None:
+    """The observations recorded in `path` for `request`, if they carry its fingerprint."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -115,15 +122,15 @@ def recorded_reference(request: ProbeRequest, snapshot_dir: Path) -> ExerciseRun
     return ExerciseRun.from_json(data["run"], module_path=str(request.module_path))
 
 
-def reference_run(request: ProbeRequest, recordings_dir: Path, cache_dir: Path | None = None) -> ExerciseRun:
-    """Recorded observations when they match, else a live run of the solutions.
+def reference_run(request: ProbeRequest, recording: Path, cache_dir: Path | None = None) -> ExerciseRun:
+    """The observations recorded in the course's `recording` when they match, else a live run of the solutions.
 
     With `cache_dir`, a live run is recorded there too (under its seed), so that
     grading many submissions at another seed runs the reference once.
     """
-    recorded = recorded_reference(request, recordings_dir)
+    recorded = recorded_reference(request, recording)
     if recorded is None and cache_dir is not None:
-        recorded = recorded_reference(request, cache_dir / f"seed-{request.seed}")
+        recorded = recorded_reference(request, cached_recording(request, cache_dir))
     if recorded is not None:
         return recorded
     if not request.module_path.is_file():  # the student release: recordings only, for the course seed
@@ -134,20 +141,32 @@ def reference_run(request: ProbeRequest, recordings_dir: Path, cache_dir: Path |
     if cache_dir is None:
         return run_probes(request)
     try:
-        record_reference(request, cache_dir / f"seed-{request.seed}")
+        record_reference(request, cached_recording(request, cache_dir))
     except GraderError:
         return run_probes(request)  # a failing reference is reported by the checks, not cached
-    return recorded_reference(request, cache_dir / f"seed-{request.seed}") or run_probes(request)
+    return recorded_reference(request, cached_recording(request, cache_dir)) or run_probes(request)
 
 
-def record_reference(request: ProbeRequest, snapshot_dir: Path) -> Path:
-    """Run the solutions live and record what they show; refuses to record a failing reference."""
+def recorded_curve_references(course: Course, seed: int, cache_dir: Path) -> dict[str, dict]:
+    """The reference's observations of each exercise that draws curves, for drawing them: the course's
+    recording, or the live run a reference cache holds for another seed; never a new run."""
+    observed = {}
+    for exercise in (e for e in course.exercises if e.curves):
+        request = probe_request(course, exercise.id, course.solutions_dir, seed, reference=True)
+        run = (recorded_reference(request, course.layout.recording(exercise.id))
+               or recorded_reference(request, cached_recording(request, cache_dir)))
+        if run is not None:
+            observed[exercise.id] = run.to_json()
+    return observed
+
+
+def record_reference(request: ProbeRequest, path: Path) -> Path:
+    """Run the solutions live and record in `path` what they show; refuses to record a failing reference."""
     run = run_probes(request)
     failed = [name for name, outcome in run.outcomes.items() if not outcome.ok]
     if run.import_error is not None or failed:
         raise GraderError(f"the reference {request.exercise} failed ({run.import_error or failed}): "
                            "not recording it")
-    path = snapshot_path(request.exercise, snapshot_dir)
     digest = solution_digest(request)
     write_json_atomically({"fingerprint": fingerprint(request, digest), "solution_sha256": digest,
                            "seed": request.seed, "run": run.to_json()}, path)

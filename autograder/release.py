@@ -1,11 +1,12 @@
 """`python -m autograder release OUT`: the folder students get.
 
 It holds the stubs (generated from the course's solutions), course.toml without
-the instructor's settings, and an autograder/ folder: the engine, without the
-instructor-only modules, beside the course's own parts. Those parts are cut for
-students: probes lose their reference-only sections, check modules lose the
-functions of hidden checks, recordings lose the outcomes of answer-key probes
-(`answer_key_probes` in course.toml). A README and a GitHub Classroom workflow
+the instructor's settings, the engine's autograder/ package without the
+instructor-only modules, and the course's grading/ homes of the assignment's
+exercises, cut for students: probes lose their reference-only sections, check
+modules lose the functions of hidden checks, recordings lose the outcomes of
+answer-key probes (`answer_key_probes` in course.toml). requirements.txt pins the
+engine's dependencies and the course's own (course.toml `[setup] requirements`). A README and a GitHub Classroom workflow
 are written from course.toml, so nothing here names a course of its own.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import tomlkit
 
-from .course import COURSE_PARTS, REPO_ROOT, Course, CourseError, Exercise, load_course
+from .course import Course, CourseError, Exercise, load_course
+from .course_layout import CHECK, PROBE, RECORDING
 from .checking import Observed
 from .course_code import CHECK_PREFIX, check_functions
 from .errors import AutograderError
@@ -28,13 +30,13 @@ from .reference import imported_siblings, public_probe_source
 from .stubs import stub_source
 from .verdict import RECORD_NAME
 
-__all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "engine_files", "course_part_files",
-           "public_course_toml", "without_hidden_checks", "pinned_dependencies", "minimum_python",
+__all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "engine_files", "course_grading_files",
+           "public_course_toml", "without_hidden_checks", "pinned_dependencies", "course_requirements", "minimum_python",
            "supported_pythons", "classroom_workflow"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
-PYPROJECT = REPO_ROOT / "pyproject.toml"
+PYPROJECT = PACKAGE_DIR.parent / "pyproject.toml"  # the engine's, beside its package
 # Modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
 INSTRUCTOR_ONLY = {"batch.py", "shards.py", "intake.py", "release.py", "stubs.py", "scaffold.py", "nbgrader_course.py",
                    "gradescope_package.py", "prairielearn_package.py", "exporters/class_report.py",
@@ -54,26 +56,23 @@ def _listed(folder: Path) -> list[Path]:
 
 
 def engine_files() -> list[tuple[str, Path]]:
-    """(path inside autograder/, file) for the engine: the package without the folders of a course's parts."""
-    return [(p.relative_to(PACKAGE_DIR).as_posix(), p) for p in _listed(PACKAGE_DIR)
-            if p.relative_to(PACKAGE_DIR).parts[0] not in COURSE_PARTS]
+    """(path inside autograder/, file) for the engine: its whole package, which holds no course."""
+    return [(p.relative_to(PACKAGE_DIR).as_posix(), p) for p in _listed(PACKAGE_DIR)]
 
 
-def course_part_files(course: Course) -> list[tuple[str, Path]]:
-    """(path inside autograder/, file) for the course's own probes, checks, recordings and lessons:
-    the files of its exercises (named after their ids), the `_*.py` helpers those import, and the
-    other shared `_*` files (the lessons' introduction). Another assignment's parts stay out."""
-    ids = {e.id for e in course.exercises}
-    files = []
-    for part in COURSE_PARTS:
-        folder = course.parts_dir / part
-        listed = _listed(folder) if folder.is_dir() else []
-        own = [p for p in listed if p.name.split(".")[0] in ids]
-        helpers = {helper for p in own if p.suffix == ".py" for helper in imported_siblings(p)}
-        shared = [p for p in listed if p.name.startswith("_") and p.suffix != ".py"]
-        files += [(p.relative_to(course.parts_dir).as_posix(), p) for p in listed
-                  if p in own or p in helpers or p in shared]
-    return files
+def course_grading_files(course: Course) -> list[tuple[str, Path]]:
+    """(path inside the course, file) for the grading homes of the course's exercises, the helper modules their
+    probes and checks import (`grading/_xor/probe.py`), and the shared homes without code (the introduction).
+    Another assignment's homes stay out."""
+    layout = course.layout
+    modules = {PROBE: layout.probe_files(), CHECK: layout.check_files()}
+    homes = {layout.home(e.id) for e in course.exercises}
+    helpers = {helper for role, files in modules.items() for e in course.exercises if e.id in files
+               for helper in imported_siblings(files[e.id], files)}
+    shared = {home for home in (layout.grading_dir.iterdir() if layout.grading_dir.is_dir() else ())
+              if home.name.startswith("_") and not any((home / role).exists() for role in modules)}
+    listed = [p for home in sorted(homes | shared) if home.is_dir() for p in _listed(home)]
+    return [(layout.relative(p), p) for p in [*listed, *sorted(helpers)]]
 
 
 def assignment_toml(course: Course) -> tomlkit.TOMLDocument:
@@ -103,17 +102,17 @@ def write_release(course: Course, out: Path) -> Path:
     public_course = public_course_toml(course)
     stubs = {e.file: stub_source((course.solutions_dir / e.file).read_text(encoding="utf-8"),
                                  str(course.solutions_dir / e.file)) for e in course.exercises}
-    package = {**{name: path.read_bytes() for name, path in engine_files()
-                  if path.suffix == ".py" and name not in INSTRUCTOR_ONLY},
-               **_public_parts(course)}
+    files = {**{f"autograder/{name}": path.read_bytes() for name, path in engine_files()
+                if path.suffix == ".py" and name not in INSTRUCTOR_ONLY},
+             **_public_grading(course)}
     out.mkdir(parents=True, exist_ok=True)
     for name, stub in stubs.items():
         _write(out / "exercises" / name, stub)
     _write(out / "course.toml", public_course)
-    for name, data in package.items():
-        (out / "autograder" / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / "autograder" / name).write_bytes(data)
-    _write(out / "requirements.txt", "\n".join(pinned_dependencies()) + "\n")
+    for name, data in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    _write(out / "requirements.txt", "\n".join(course_requirements(course)) + "\n")
     major, minor = minimum_python()
     _write(out / "pyproject.toml", _render("pyproject.toml", name=f"{course.id}-exercises", python=f"{major}.{minor}"))
     _write(out / ".gitignore", _render("gitignore"))
@@ -175,21 +174,20 @@ def public_course_toml(course: Course) -> str:
     return text
 
 
-def _public_parts(course: Course) -> dict[str, bytes]:
-    """The course's parts as students get them, by path inside autograder/."""
+def _public_grading(course: Course) -> dict[str, bytes]:
+    """The course's grading homes as students get them, by path inside the course."""
     exercises = {e.id: e for e in course.exercises}
     public: dict[str, bytes] = {}
-    for name, path in course_part_files(course):
-        part, stem = name.split("/", 1)[0], path.stem
-        if part == "probes" and path.suffix == ".py":
+    for name, path in course_grading_files(course):
+        home = path.parent.name
+        if path.name == PROBE:
             public[name] = public_probe_source(path.read_text(encoding="utf-8")).encode()
-        elif part == "checks" and path.suffix == ".py" and stem in exercises:
-            public[name] = without_hidden_checks(path.read_text(encoding="utf-8"), exercises[stem]).encode()
-        elif part == "recordings":
-            if stem in exercises and path.suffix == ".json":
-                recording = _public_recording(path, course, exercises[stem])
-                if recording is not None:
-                    public[name] = recording.encode()
+        elif path.name == CHECK and home in exercises:
+            public[name] = without_hidden_checks(path.read_text(encoding="utf-8"), exercises[home]).encode()
+        elif path.name == RECORDING:
+            recording = _public_recording(path, course, exercises[home]) if home in exercises else None
+            if recording is not None:
+                public[name] = recording.encode()
         else:
             public[name] = path.read_bytes()
     return public
@@ -243,8 +241,15 @@ def _project(pyproject: Path = PYPROJECT) -> dict:
 
 
 def pinned_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
-    """The pinned dependencies of pyproject.toml: one source for every install."""
+    """The engine's own dependencies, from its pyproject.toml."""
     return list(_project(pyproject)["dependencies"])
+
+
+def course_requirements(course: Course, pyproject: Path = PYPROJECT) -> list[str]:
+    """What an install of `course`'s grader pins: the engine's dependencies, then the course's own
+    (course.toml `[setup] requirements`): a course without frameworks pins none."""
+    engine = pinned_dependencies(pyproject)
+    return [*engine, *(requirement for requirement in course.requirements if requirement not in engine)]
 
 
 _REQUIRES_PYTHON = re.compile(r"\s*>=\s*(\d+)\.(\d+)\s*(?:,\s*<\s*(\d+)\.(\d+)\s*)?")

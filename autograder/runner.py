@@ -22,15 +22,16 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from .cgroups import WorkerCgroup
-from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked
-from .course import Course, Limits
+from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked, stop_group
+from .course import Course, CourseError, Limits
 from .observations import STARVED, ExerciseRun, ProbeOutcome
 from .sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
 from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
-__all__ = ["ProbeRequest", "probe_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
+__all__ = ["ProbeRequest", "probe_request", "worker_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
 
 NOT_GRADED_MESSAGE = ("the grader ran out of time on this machine, not a verdict on your code: twice, the machine "
                       "(busy, or allowed only a small share of a processor) gave it too little processor time to "
@@ -52,7 +53,8 @@ class ProbeRequest:
     """What a worker needs: no expected value, only where the code is and how to probe it."""
     exercise: str
     module_path: Path
-    probes_dir: Path
+    # Module name -> probe file of every home of the course (course_layout): what the worker may import.
+    probe_files: Mapping[str, Path]
     seed: int
     probes: tuple[str, ...] = ()  # () runs every probe the probe module defines
     params: dict = field(default_factory=dict)
@@ -64,13 +66,20 @@ class ProbeRequest:
 
     @property
     def probe_file(self) -> Path:
-        return self.probes_dir / f"{self.exercise}.py"
+        return self.probe_files[self.exercise]
+
+    def worker_probe_files(self) -> dict[str, str]:
+        """The probe files as the worker and its fork server read them: resolved, so both name them alike."""
+        return {name: str(Path(path).resolve()) for name, path in self.probe_files.items()}
 
 
 def probe_request(course: Course, exercise: str, folder: Path, seed: int, reference: bool = False) -> ProbeRequest:
     """The request for one exercise of `course` on `folder`: only that exercise's own params go in."""
+    probe_files = course.layout.probe_files()
+    if exercise not in probe_files:
+        raise CourseError(f"{course.path}: exercise {exercise!r} has no probe file {course.layout.probe(exercise)}")
     return ProbeRequest(exercise=exercise, module_path=Path(folder) / course.exercise(exercise).file,
-                        probes_dir=course.probes_dir, seed=seed, params=dict(course.exercise(exercise).params),
+                        probe_files=probe_files, seed=seed, params=dict(course.exercise(exercise).params),
                         reference=reference, limits=course.limits, environment=tuple(course.environment.items()))
 
 
@@ -121,25 +130,17 @@ def _limit_resources(memory_mib: int, output_bytes: int, processes: int | None, 
     return apply
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
-
-
-def _worker_request(request: ProbeRequest, probes: list[str]) -> dict:
+def worker_request(request: ProbeRequest, probes: list[str]) -> dict:
     """What the worker reads: no expected value, only where the code is and how to probe it."""
     return {"exercise": request.exercise, "module_path": str(request.module_path.resolve()),
-            "probes_dir": str(request.probes_dir.resolve()), "probes": probes,
+            "probe_files": request.worker_probe_files(), "probes": probes,
             "seed": request.seed, "params": request.params, "reference": request.reference}
 
 
 def _fork_worker(request: ProbeRequest, probes: list[str], log, cgroup: WorkerCgroup) -> ForkedWorker | None:
     """A worker from the batch's fork server for this exercise, or None (there is none, or it refused)."""
     limits = request.limits
-    return start_forked(request.fork_server, _worker_request(request, probes), request.module_path.resolve(),
+    return start_forked(request.fork_server, worker_request(request, probes), request.module_path.resolve(),
                         request.exercise, log, cgroup.paths, memory_bytes=limits.memory_mib * 1024 * 1024,
                         output_bytes=limits.output_bytes, scratch_bytes=limits.scratch_mib * 1024 * 1024)
 
@@ -148,12 +149,12 @@ def _start_worker(request: ProbeRequest, probes: list[str], workdir: str, log, c
     """Write the request, then start the worker; returns the process and the read end of its channel."""
     request_file = os.path.join(workdir, "request.json")
     with open(request_file, "w", encoding="utf-8") as handle:
-        json.dump(_worker_request(request, probes), handle)
+        json.dump(worker_request(request, probes), handle)
     read_end, write_end = os.pipe()
     home = tempfile.mkdtemp(prefix="home-", dir=workdir)
     limits = request.limits
     command = sandboxed([sys.executable, "-I", str(WORKER_FILE), request_file, str(write_end)],
-                        readable=[WORKER_FILE, request.probes_dir.resolve(), request.module_path.resolve(),
+                        readable=[WORKER_FILE, *map(Path, request.worker_probe_files().values()), request.module_path.resolve(),
                                   Path(request_file)],
                         scratch=Path(home), scratch_bytes=limits.scratch_mib * 1024 * 1024,
                         level=isolation_level(limits.isolation))
@@ -243,7 +244,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        _kill_group(process)
+        stop_group(process)
         cgroup.close()
         if isinstance(process, ForkedWorker):
             process.close()

@@ -1,8 +1,10 @@
-"""`python -m autograder new ID`: scaffold a working exercise, so a new one starts from code that grades.
+"""`python -m autograder new ID [--assignment A]`: scaffold a working exercise, so a new one starts from
+code that grades.
 
-It writes the exercise's solution (one solution region), a probe module with one probe,
-a check module with one check, a lesson, and an `[[exercises]]` table appended to
-course.toml as text, so the file's comments stay. Right after it, `stubs` writes the
+It writes the exercise's solution (one solution region) and its home `grading/ID/`: a probe
+module with one probe, a check module with one check, a lesson. course.toml gets an
+`[[exercises]]` table, and the id joins assignment A's exercises (with one assignment, that
+one; a course without [[assignments]] needs none), its comments kept. Right after it, `stubs` writes the
 stub, the solutions score full marks, the stub scores zero and `snapshot` records it;
 the author then replaces the example with the real exercise.
 
@@ -17,6 +19,8 @@ import keyword
 import sys
 import tomllib
 from pathlib import Path
+
+import tomlkit
 
 from .course import Course
 from .errors import CourseError
@@ -93,13 +97,14 @@ hint = "Multiply each value by two and collect the results in a new list."
 
 def exercise_files(course: Course, exercise_id: str) -> dict[str, Path]:
     """Every file named after an exercise, by role: what a new id must not find already there."""
+    layout = course.layout
     return {
-        "solution": course.solutions_dir / f"{exercise_id}.py",
-        "probe": course.probes_dir / f"{exercise_id}.py",
-        "check": course.checks_dir / f"{exercise_id}.py",
-        "lesson": course.lessons_dir / f"{exercise_id}.md",
-        "stub": course.exercises_dir / f"{exercise_id}.py",
-        "recording": course.recordings_dir / f"{exercise_id}.json",
+        "solution": layout.solutions_dir / f"{exercise_id}.py",
+        "probe": layout.probe(exercise_id),
+        "check": layout.check(exercise_id),
+        "lesson": layout.lesson(exercise_id),
+        "stub": layout.exercises_dir / f"{exercise_id}.py",
+        "recording": layout.recording(exercise_id),
     }
 
 
@@ -132,9 +137,26 @@ def _ids_in(course_file: Path) -> list[str]:
     return [table.get("id") for table in data.get("exercises", [])]
 
 
-def _course_text(course: Course, exercise_id: str, title: str) -> str:
-    """course.toml with the new table appended; CourseError if the result would not read back."""
-    text = course.path.read_text(encoding="utf-8")
+def _chosen_assignment(course: Course, assignment: str | None) -> str | None:
+    """The [[assignments]] id the new exercise joins: `assignment`, or the course's only one; None for a course
+    without [[assignments]] tables."""
+    listed = course.assignment_ids if tomllib.loads(course.path.read_text(encoding="utf-8")).get("assignments") else ()
+    if assignment is not None and assignment not in listed:
+        raise CourseError(f"{course.path}: no assignment {assignment!r}" +
+                          (f" (it has {', '.join(listed)})" if listed else " (it has no [[assignments]])"))
+    if assignment is None and len(listed) > 1:
+        raise CourseError(f"{course.path} has {len(listed)} assignments: say which one the exercise joins with "
+                          f"--assignment ({', '.join(listed)})")
+    return assignment or (listed[0] if listed else None)
+
+
+def _course_text(course: Course, exercise_id: str, title: str, assignment: str | None) -> str:
+    """course.toml with the new table and the id in its assignment; CourseError if it would not read back."""
+    document = tomlkit.parse(course.path.read_text(encoding="utf-8"))
+    if assignment is not None:
+        table = next(t for t in document["assignments"] if t["id"] == assignment)
+        table["exercises"].append(exercise_id)
+    text = tomlkit.dumps(document)
     appended = text + ("" if text.endswith("\n") or not text else "\n") + _TABLE.format(id=exercise_id, title=title)
     try:
         ids = [table.get("id") for table in tomllib.loads(appended).get("exercises", [])]
@@ -145,13 +167,13 @@ def _course_text(course: Course, exercise_id: str, title: str) -> str:
     return appended
 
 
-def new_exercise(course: Course, exercise_id: str) -> list[Path]:
-    """Scaffold exercise `exercise_id` in `course`; returns the files written, course.toml last."""
+def new_exercise(course: Course, exercise_id: str, assignment: str | None = None) -> list[Path]:
+    """Scaffold exercise `exercise_id` in `course` (in `assignment`); returns the files written, course.toml last."""
     problem = refusal(course, exercise_id)
     if problem:
         raise CourseError(f"cannot create exercise {exercise_id!r}: {problem}. Nothing was written")
     title = exercise_id.replace("_", " ").capitalize()
-    course_text = _course_text(course, exercise_id, title)
+    course_text = _course_text(course, exercise_id, title, _chosen_assignment(course, assignment))
     files = exercise_files(course, exercise_id)
     contents = {files["solution"]: _SOLUTION.format(title=title), files["probe"]: _PROBE.format(id=exercise_id),
                 files["check"]: _CHECK.format(id=exercise_id), files["lesson"]: _LESSON.format(id=exercise_id)}

@@ -48,7 +48,8 @@ class GradingSession:
         for exercise in exercises:
             if exercise not in self._reference:
                 self._reference[exercise] = self._executor.submit(
-                    reference_run, self.reference_request(exercise), self.course.recordings_dir, self.reference_cache)
+                    reference_run, self.reference_request(exercise), self.course.layout.recording(exercise),
+                    self.reference_cache)
                 self._slow[exercise] = SlowCall()
                 self._student[exercise] = self._executor.submit(
                     run_probes, self._request(exercise, self.submission),

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from .errors import GraderError
 from .official_seed import SEED_FILE, held_seed
+from .reference import REFERENCE_CACHE
 
 __all__ = ["Shard", "parse_shard", "shard_of", "merge_shard_folders"]
 
-REFERENCE_CACHE = ".reference-cache"
 
 
 @dataclass(frozen=True)

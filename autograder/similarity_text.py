@@ -74,9 +74,11 @@ def _course_probes(course: Course):
     def forget() -> None:
         for name in [n for n in sys.modules if n == PROBE_PACKAGE or n.startswith(PROBE_PACKAGE + ".")]:
             del sys.modules[name]
+        sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "package", None) != PROBE_PACKAGE]
     forget()
+    files = {name: str(path) for name, path in course.layout.probe_files().items()}
     try:
-        yield lambda exercise_id: probes_of(load_probe_module(str(course.probes_dir), exercise_id))
+        yield lambda exercise_id: probes_of(load_probe_module(files, exercise_id))
     finally:
         forget()
 
@@ -143,7 +145,7 @@ def text_groups(course: Course, exercise: Exercise, everyone: list[Submission], 
         missing = wanted - set(probes)
         if missing:
             raise CourseError(f"{course.path}: [exercises.free_text] of {exercise.id!r} names probe "
-                              f"{sorted(missing)[0]!r}, which {course.probes_dir / exercise.file} does not define")
+                              f"{sorted(missing)[0]!r}, which {course.layout.probe(exercise.id)} does not define")
         stub = static_observations(course, exercise, probes, given_stub(course, exercise), wanted)
         seen = {}
         for submission in everyone:

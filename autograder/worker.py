@@ -1,8 +1,9 @@
 """The only place student code runs: a fresh interpreter that runs one exercise's probes.
 
-Started by autograder.runner as `python -I worker.py REQUEST_JSON OUT_FD`. It loads
-the course's probe folder as the package `course_probes` (so probe modules share
-helpers with relative imports), then the exercise's probe module, then the
+Started by autograder.runner as `python -I worker.py REQUEST_JSON OUT_FD`. It makes
+the course's probe files (`grading/<name>/probe.py`) the modules of the package
+`course_probes` (so probe modules share helpers with relative imports), loads the
+exercise's probe module, then the
 submitted module by path (never through sys.path). A probe is every function named
 `probe_<name>` defined in the probe module, in the order it is defined. The worker
 runs the requested probes one at a time and writes one JSON line per event to OUT_FD:
@@ -126,12 +127,37 @@ def seed_everything(seed: int, probes) -> None:
         reseed(seed)
 
 
-def load_probe_module(probes_dir: str, exercise: str):
-    """probes/<exercise>.py as a module of the package `course_probes`, whose other modules it may import."""
-    spec = importlib.machinery.ModuleSpec(PROBE_PACKAGE, None, is_package=True)
-    spec.submodule_search_locations = [probes_dir]
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[PROBE_PACKAGE] = package
+class FileModules:
+    """A package whose modules are named files (`_xor` -> grading/_xor/probe.py), found by this finder:
+    a course keeps each module in its exercise's own folder, not in one folder of modules."""
+
+    def __init__(self, package: str, files: dict[str, str]) -> None:
+        self.package, self.files = package, dict(files)
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        package, _, name = fullname.rpartition(".")
+        if package != self.package or name not in self.files:
+            return None
+        return importlib.util.spec_from_file_location(fullname, self.files[name])
+
+    def install(self) -> None:
+        """Create the package with this finder first; other files than the installed ones replace them and
+        their modules (a fork server's worker keeps the modules its server loaded: they are the same files)."""
+        installed = [f for f in sys.meta_path if getattr(f, "package", None) == self.package]
+        if installed and installed[0].files == self.files and self.package in sys.modules:
+            return
+        sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, "package", None) != self.package]
+        sys.meta_path.insert(0, self)
+        for name in [n for n in sys.modules if n == self.package or n.startswith(self.package + ".")]:
+            del sys.modules[name]
+        spec = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
+        spec.submodule_search_locations = []
+        sys.modules[self.package] = importlib.util.module_from_spec(spec)
+
+
+def load_probe_module(probe_files: dict[str, str], exercise: str):
+    """The exercise's probe file as a module of the package `course_probes`, whose other modules it may import."""
+    FileModules(PROBE_PACKAGE, probe_files).install()
     return importlib.import_module(f"{PROBE_PACKAGE}.{exercise}")
 
 
@@ -152,7 +178,7 @@ def main(argv: list[str]) -> int:
         out.flush()
 
     student_path = os.path.abspath(request["module_path"])
-    probe_module = load_probe_module(request["probes_dir"], request["exercise"])
+    probe_module = load_probe_module(request["probe_files"], request["exercise"])
     probes = probes_of(probe_module)
     emit(event="probes", names=list(probes))
     setup = getattr(probe_module, "setup", None)

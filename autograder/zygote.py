@@ -99,7 +99,7 @@ def _end_of_batch(config: dict) -> None:
 def prepare(config: dict):
     """Import what the exercise's workers need; the worker module, ready to serve a request."""
     worker = _load("autograder_worker", config["worker_file"])
-    worker.load_probe_module(config["probes_dir"], config["exercise"])
+    worker.load_probe_module(config["probe_files"], config["exercise"])
     for name in config["preload"]:
         importlib.import_module(name)
     if _threads() != 1:

@@ -32,8 +32,8 @@ import tomlkit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import DEFAULT_COURSE_FILE, Course, load_course  # noqa: E402
-from autograder.runner import WORKER_FILE  # noqa: E402
+from autograder.course import Course, load_course  # noqa: E402
+from autograder.runner import WORKER_FILE, probe_request, worker_request  # noqa: E402
 
 # One exercise's probes on the solutions in a process that has already imported the probe module:
 # the CPU seconds of the probes alone.
@@ -42,7 +42,7 @@ import json, os, resource, sys, importlib.util
 spec = importlib.util.spec_from_file_location("worker", sys.argv[1])
 worker = importlib.util.module_from_spec(spec); spec.loader.exec_module(worker)
 request = json.loads(sys.argv[2])
-worker.load_probe_module(request["probes_dir"], request["exercise"])
+worker.load_probe_module(request["probe_files"], request["exercise"])
 for name in json.loads(sys.argv[3]):  # the exercise's preload, as its fork server imports it
     __import__(name)
 sink = os.open(os.devnull, os.O_WRONLY)  # the worker's channel: it closes it when done
@@ -66,9 +66,7 @@ def probes_cpu_seconds(course: Course) -> float:
     """The CPU seconds of every exercise's probes on the solutions, imports left out."""
     total = 0.0
     for exercise in course.exercises:
-        request = {"exercise": exercise.id, "module_path": str((course.solutions_dir / exercise.file).resolve()),
-                   "probes_dir": str(course.probes_dir.resolve()), "probes": [], "seed": course.seed,
-                   "params": dict(exercise.params), "reference": False}
+        request = worker_request(probe_request(course, exercise.id, course.solutions_dir, course.seed), [])
         environment = dict(os.environ, **{k: v.replace("{home}", "/tmp") for k, v in course.environment.items()},
                            OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         with tempfile.TemporaryDirectory() as scratch:  # a worker's own empty working folder
@@ -105,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    parser.add_argument("--course", type=Path, default=None)
     parser.add_argument("--assignment", default=None, help="needed when the course has several")
     args = parser.parse_args()
     course = load_course(args.course).one_assignment(args.assignment)

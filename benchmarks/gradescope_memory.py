@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.cgroups import own_group  # noqa: E402
-from autograder.course import DEFAULT_COURSE_FILE, Course, load_course  # noqa: E402
+from autograder.course import Course, load_course  # noqa: E402
 from autograder.gradescope_package import DEFAULT_CONTAINER_MB, build_gradescope_zip  # noqa: E402
 
 CGROUP = Path("/sys/fs/cgroup")
@@ -205,7 +205,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cpus", type=float, default=0.5, help="CPU limit of the run (0: none)")
     parser.add_argument("--memory-mb", type=int, default=DEFAULT_CONTAINER_MB, help="the container's memory (MB)")
-    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    parser.add_argument("--course", type=Path, default=None)
     parser.add_argument("--assignment", default=None, help="needed when the course has several")
     args = parser.parse_args()
     course = load_course(args.course).one_assignment(args.assignment)

@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import DEFAULT_COURSE_FILE, Course, load_course  # noqa: E402
+from autograder.course import Course, load_course  # noqa: E402
 
 
 def floor(course: Course) -> list[str]:
@@ -44,7 +44,7 @@ def timed(command: list[str], env: dict | None = None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--course", type=Path, default=DEFAULT_COURSE_FILE)
+    parser.add_argument("--course", type=Path, default=None)
     args = parser.parse_args()
     whole = load_course(args.course)
     other_seed = str(whole.seed + 1)

@@ -155,7 +155,7 @@ def reference_for(course: Course, exercise: str, seed: int) -> ExerciseRun:
     if seed != course.seed:
         return recorded_run(course, Entry(None, exercise, seed))
     recorded = recorded_reference(probe_request(course, exercise, course.solutions_dir, seed, reference=True),
-                                  course.recordings_dir)
+                                  course.layout.recording(exercise))
     if recorded is None:
         raise StaleRecording(f"the course's recording of {exercise} is missing or stale: "
                              f"record it with `{SNAPSHOT_COMMAND}`, then `{RECORD_COMMAND}`")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from autograder.course import load_course
 
-COURSE = load_course()
+# The repository's own course, wherever the tests run from (load_course() alone reads the nearest course.toml).
+COURSE = load_course(Path(__file__).resolve().parent.parent / "course.toml")
 REPO = COURSE.root
 SOLUTIONS = COURSE.solutions_dir
 EXERCISES = COURSE.exercises_dir

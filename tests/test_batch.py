@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from autograder.batch import free_text_columns, grade_class, rebuild_gradebook
-from autograder.course import REPO_ROOT, load_course
+from autograder.course import load_course
 from autograder.course_code import check_names
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 # The tiny course's two kinds of exercise: one with code, one whose answer key is a recording.
 CODE = next(e for e in TINY.exercises if not e.answer_key_probes)
@@ -40,7 +41,7 @@ FORCE_PASS = ("import pytest\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest
 def _wrong_answer(course) -> str:
     """The keyed exercise's solution with another of its offered letters as ANSWER."""
     exercise = next(e for e in course.exercises if e.answer_key_probes)
-    recording = json.loads((course.recordings_dir / f"{exercise.id}.json").read_text())
+    recording = json.loads(course.layout.recording(exercise.id).read_text())
     right = recording["run"]["outcomes"][exercise.answer_key_probes[0]]["value"]["answer"]
     wrong = next(letter for letter in exercise.grading.options[0] if letter != right)
     solution = (course.solutions_dir / exercise.file).read_text()

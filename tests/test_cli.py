@@ -12,8 +12,10 @@ import pytest
 from submission_tools import split_into_two_assignments
 
 import autograder.__main__ as cli
-from autograder.course import Course, REPO_ROOT, load_course
+from autograder.course import Course, load_course
+from autograder.verdict import RECORD_NAME
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
@@ -83,10 +85,13 @@ def test_stubs_and_snapshot_use_the_course_folders(tiny_copy, capsys):
     assert cli.main(["stubs", "--check", "--course", str(tiny_copy)]) == 1
     assert cli.main(["stubs", "--course", str(tiny_copy)]) == 0
     assert (course.exercises_dir / course.exercise_files[0]).read_text() != "stale\n"
-    shutil.rmtree(course.recordings_dir)
+    recordings = [course.layout.recording(e.id) for e in course.exercises]
+    for recording in recordings:
+        recording.unlink()
     assert cli.main(["snapshot", "--course", str(tiny_copy)]) == 0
-    assert sorted(p.name for p in course.recordings_dir.iterdir()) == sorted(f"{e.id}.json" for e in course.exercises)
-    assert str(course.recordings_dir) in capsys.readouterr().out
+    assert sorted(course.layout.grading_dir.rglob("recording.json")) == sorted(recordings)
+    out = capsys.readouterr().out
+    assert all(str(recording) in out for recording in recordings)
 
 
 def test_snapshot_refuses_to_record_a_failing_reference_and_says_so(tiny_copy, capsys):
@@ -103,6 +108,24 @@ def test_new_prints_every_path_it_wrote(tiny_copy, capsys):
     written = [Path(line.removeprefix("wrote ")) for line in capsys.readouterr().out.splitlines()]
     assert written and all(path.is_file() for path in written)
     assert "sums" in [e.id for e in load_course(tiny_copy).exercises]
+
+
+def test_with_no_course_option_a_verb_works_on_the_course_it_stands_in(tiny_copy, monkeypatch, capsys):
+    """--course defaults to the nearest course.toml above the working folder; verdict's --record to the record
+    beside that course file."""
+    monkeypatch.chdir(tiny_copy.parent / "grading")
+    assert cli.main(["new", "sums"]) == 0
+    assert "sums" in [e.id for e in load_course(tiny_copy).exercises]
+    assert "sums" not in [e.id for e in load_course(TINY.path).exercises]
+    capsys.readouterr()
+    exercise, check = TINY.exercises[0].id, TINY.exercises[0].checks[0].id
+    record = {"result": {"checks": [{"exercise": exercise, "check": check, "passed": True, "name": "the name"}]}}
+    (tiny_copy.parent / RECORD_NAME).write_text(json.dumps(record))
+    assert cli.main(["verdict", f"{exercise}.{check}"]) == 0
+    assert capsys.readouterr().out == f"{exercise}.{check}: passed (the name)\n"
+    (tiny_copy.parent / RECORD_NAME).unlink()
+    assert cli.main(["verdict", f"{exercise}.{check}"]) == 1
+    assert str(tiny_copy.parent / RECORD_NAME) in capsys.readouterr().out
 
 
 def test_submit_release_gradescope_and_gradebook_write_where_they_are_told(tiny_copy, tmp_path, capsys):
@@ -146,11 +169,15 @@ def test_each_assignment_has_its_own_release_zip_and_submission(tiny_copy, tmp_p
     assert sorted(p.name for p in (tmp_path / "one" / "exercises").iterdir()) == [first.file]
     released = load_course(tmp_path / "one" / "course.toml")
     assert (released.id, released.title, released.assignment_ids) == ("part_one", "Part one", ("part_one",))
-    assert not list((tmp_path / "one" / "autograder").rglob(f"{second.id}.*"))
+    assert (tmp_path / "one" / "grading" / first.id).is_dir()
+    assert not (tmp_path / "one" / "grading" / second.id).exists()
+    assert not list((tmp_path / "one").rglob(f"{second.id}.*"))
     assert cli.main(["gradescope", str(tmp_path / "two.zip"), "--assignment", "part_two",
                      "--course", str(tiny_copy)]) == 0
     with zipfile.ZipFile(tmp_path / "two.zip") as archive:
-        assert not [n for n in archive.namelist() if Path(n).name.startswith(f"{first.id}.")]
+        names = archive.namelist()
+        assert any(n.startswith(f"grading/{second.id}/") for n in names)
+        assert not [n for n in names if Path(n).name.startswith(f"{first.id}.") or n.startswith(f"grading/{first.id}/")]
     assert cli.main(["submit", "--assignment", "part_two", "--course", str(tiny_copy), "--exercises",
                      str(course.solutions_dir), "--out", str(tmp_path / "hand-in.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "hand-in.zip") as archive:

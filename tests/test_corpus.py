@@ -136,7 +136,7 @@ def _course_of(exercises: tuple[str, ...], folder: Path) -> Path:
             del tables[index]
     folder.mkdir(parents=True)
     (folder / "course.toml").write_text(tomlkit.dumps(document), encoding="utf-8")
-    for part in (COURSE.exercises_dir, COURSE.solutions_dir, COURSE.parts_dir):
+    for part in (COURSE.exercises_dir, COURSE.solutions_dir, COURSE.layout.grading_dir):
         (folder / part.name).symlink_to(part, target_is_directory=True)
     assert tuple(e.id for e in load_course(folder / "course.toml").exercises) == exercises
     return folder / "course.toml"

@@ -6,18 +6,18 @@ way, against its own course.toml read as plain TOML: no test names an exercise o
 from __future__ import annotations
 
 import ast
-import re
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from autograder.course import CourseError, load_course
+from autograder.course import CourseError, default_course_file, load_course
 from autograder.course_code import check_functions, check_names
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
-COURSES = {"course": load_course(), "tiny": load_course(TINY_FILE)}
+COURSES = {"course": load_course(REPO_ROOT / "course.toml"), "tiny": load_course(TINY_FILE)}
 EXERCISES = [(name, e.id) for name, course in COURSES.items() for e in course.exercises]
 
 
@@ -48,9 +48,10 @@ def test_every_check_is_worth_points_and_has_a_hint(name):
 def test_every_exercise_has_stub_solution_probes_and_checks(name, exercise):
     course = COURSES[name]
     file = course.exercise(exercise).file
-    for folder in (course.exercises_dir, course.solutions_dir, course.probes_dir, course.checks_dir):
-        assert (folder / file).is_file(), f"{folder / file} is missing"
-    tree = ast.parse((course.probes_dir / file).read_text())
+    for path in (course.exercises_dir / file, course.solutions_dir / file, course.layout.probe(exercise),
+                 course.layout.check(exercise)):
+        assert path.is_file(), f"{path} is missing"
+    tree = ast.parse(course.layout.probe(exercise).read_text())
     assert any(isinstance(node, ast.FunctionDef) and node.name.startswith("probe_") for node in tree.body)
     names = check_names(course, course.exercise(exercise))  # CourseError unless checks and tables match
     assert list(names) == [c.id for c in course.exercise(exercise).checks] and all(names.values())
@@ -110,6 +111,7 @@ BASE = '[course]\nseed = 1\n[[exercises]]\nid = "x"\n[exercises.checks.a]\npoint
      "preload should be a list of strings"),
     (BASE + "[environment]\nTHREADS = 1\n", "[environment] should be a table of strings"),
     (BASE + "[setup]\nindex = 'x'\n", "unknown key 'index'"),
+    (BASE + "[setup]\nrequirements = 'torch'\n", "[setup] requirements should be a list of strings"),
     ("[course]\nseed = 1\n", "no [[exercises]]"),
     ("[course\n", "not valid TOML"),
     (BASE + "hidden = 'yes'\n", "hidden = 'yes' should be a bool"),
@@ -179,7 +181,7 @@ def test_checks_and_their_tables_must_match(tmp_path, change, says):
             f"[exercises.checks.not_written]\npoints = 1\n\n[exercises.checks.{exercise.checks[0].id}]", 1)
         course.path.write_text(text)
     else:
-        check_file = course.checks_dir / exercise.file
+        check_file = course.layout.check(exercise.id)
         check_file.write_text(check_file.read_text() + "\n\ndef check_without_a_table(observed):\n    pass\n")
     changed = load_course(course.path)
     with pytest.raises(CourseError) as raised:
@@ -238,14 +240,37 @@ def test_the_real_course_holds_the_xor_assignment_as_before_and_why_frameworks()
     assert [e.id for e in why.exercises] == ["autodiff", "checkpointing", "concepts_why"] and why.max_points == 100
 
 
-def test_the_engine_names_nothing_of_the_course():
-    """The engine (autograder/*.py, its exporters and templates) grades any course: no framework the
-    course uses, no exercise of it, is named there, not even in a comment."""
-    course = COURSES["course"]
-    words = {"torch", "keras", "tensorflow", "xor", *(e.id for e in course.exercises)}
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(words))) + r")\b", re.IGNORECASE)
-    engine = course.root / "autograder"
-    files = [*engine.glob("*.py"), *(engine / "exporters").glob("*.py"), *(engine / "templates").iterdir()]
-    named = [f"{path.relative_to(course.root)}:{number}: {line.strip()}" for path in files
-             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
-    assert not named, "\n".join(named)
+# ---- where a course keeps its files, and which course is the default ----
+
+def test_the_layout_names_each_exercises_grading_home():
+    tiny = COURSES["tiny"]
+    layout = tiny.layout
+    assert layout.root == tiny.root and layout.grading_dir == tiny.root / "grading"
+    assert (tiny.exercises_dir, tiny.solutions_dir) == (tiny.root / "exercises", tiny.root / "solutions")
+    for exercise in tiny.exercises:
+        home = tiny.root / "grading" / exercise.id
+        assert (layout.probe(exercise.id), layout.check(exercise.id), layout.recording(exercise.id),
+                layout.lesson(exercise.id), layout.try_it(exercise.id)) == \
+            (home / "probe.py", home / "check.py", home / "recording.json", home / "lesson.md", home / "try.py")
+        assert layout.relative(layout.probe(exercise.id)) == f"grading/{exercise.id}/probe.py"
+    assert layout.introduction == tiny.root / "grading" / "_course" / "lesson.md" and layout.introduction.is_file()
+    ids = {e.id for e in tiny.exercises}
+    helpers = {name for name in layout.probe_files() if name.startswith("_")}
+    assert helpers and set(layout.probe_files()) == ids | helpers
+    assert layout.probe_files()["_common"] == (tiny.root / "grading" / "_common" / "probe.py").resolve()
+    assert set(layout.check_files()) == ids  # the introduction's home holds no code
+    assert all(path.is_absolute() and path.is_file() for path in layout.probe_files().values())
+
+
+def test_the_default_course_is_the_nearest_above_the_working_folder_else_the_one_beside_the_engine(
+        tmp_path, monkeypatch):
+    tiny = COURSES["tiny"]
+    assert default_course_file(tiny.layout.home(tiny.exercises[0].id)) == TINY_FILE
+    assert default_course_file(tiny.root) == TINY_FILE
+    assert default_course_file(REPO_ROOT / "tests") == REPO_ROOT / "course.toml"
+    if not any((folder / "course.toml").is_file() for folder in (tmp_path, *tmp_path.parents)):
+        assert default_course_file(tmp_path) == REPO_ROOT / "course.toml"
+    monkeypatch.chdir(tiny.layout.home(tiny.exercises[0].id))
+    assert default_course_file() == TINY_FILE and load_course().id == tiny.id
+    monkeypatch.chdir(REPO_ROOT)
+    assert load_course().id == COURSES["course"].id

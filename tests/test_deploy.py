@@ -250,8 +250,9 @@ def _stages() -> list[list[tuple[str, str]]]:
     return stages
 
 
-def test_image_installs_the_pins_of_pyproject(tmp_path):
-    """Does the image install pyproject.toml's pins (torch, tensorflow-cpu) with course.toml's pip options?"""
+def test_image_installs_the_engines_pins_and_the_courses(tmp_path):
+    """Does the image install the engine's pins (pyproject.toml) and the course's (course.toml [setup]
+    requirements: torch, tensorflow-cpu) with course.toml's pip options?"""
     pins, image = _stages()
     (write,) = [rest for instruction, rest in pins if instruction == "RUN"]
     python, flag, code, redirect, target = shlex.split(write)
@@ -261,14 +262,15 @@ def test_image_installs_the_pins_of_pyproject(tmp_path):
     written = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     options, *requirements = written.stdout.splitlines()
     assert shlex.split(options) == COURSE["setup"]["pip_options"]
-    assert requirements == [*PROJECT["dependencies"], *PROJECT["optional-dependencies"]["instructor"]]
-    frameworks = [pin for pin in PROJECT["dependencies"] if re.match(r"(torch|tensorflow(-cpu)?)==", pin)]
+    assert requirements == [*PROJECT["dependencies"], *COURSE["setup"]["requirements"],
+                            *PROJECT["optional-dependencies"]["instructor"]]
+    frameworks = [pin for pin in COURSE["setup"]["requirements"] if re.match(r"(torch|tensorflow(-cpu)?)==", pin)]
     assert len(frameworks) == 2 and set(frameworks) <= set(requirements)
     copied = [rest for instruction, rest in image if instruction == "COPY" and "--from=pins" in rest]
     assert copied == [f"--from=pins /pins/{target} /tmp/requirements.txt"]
     assert any(instruction == "RUN" and "pip install" in rest and "-r /tmp/requirements.txt" in rest
                for instruction, rest in image)
-    # No pin written out in the Dockerfile, beside pyproject.toml's.
+    # No pin written out in the Dockerfile, beside pyproject.toml's and course.toml's.
     assert not re.search(r"(torch|tensorflow)\S*\s*[=<>~]=", DOCKERFILE.read_text(encoding="utf-8"))
 
 
@@ -308,7 +310,8 @@ def test_build_context_keeps_the_course_and_leaves_the_rest():
         return any(fnmatch.fnmatch(path, pattern.removeprefix("**/")) or fnmatch.fnmatch(path, pattern)
                    or path.startswith(pattern + "/") for pattern in patterns)
 
-    for needed in ("course.toml", "pyproject.toml", "autograder/__main__.py", "solutions", "exercises"):
+    for needed in ("course.toml", "pyproject.toml", "autograder/__main__.py", "solutions", "exercises", "grading",
+                   "grading/_course/lesson.md"):
         assert not ignored(needed), needed
     for left_out in (".git", ".venv", "tests"):
         assert ignored(left_out), left_out

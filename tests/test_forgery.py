@@ -67,7 +67,7 @@ def _id(case: Path) -> str:
 
 def recorded_values(exercise: str) -> dict:
     """probe -> value, as the release's recording of `exercise` holds them."""
-    recording = json.loads((COURSE.recordings_dir / f"{exercise}.json").read_text(encoding="utf-8"))
+    recording = json.loads(COURSE.layout.recording(exercise).read_text(encoding="utf-8"))
     return {name: outcome["value"] for name, outcome in recording["run"]["outcomes"].items()}
 
 
@@ -86,7 +86,7 @@ def embed() -> None:
         text = path.read_text(encoding="utf-8")
         path.write_text(_BLOB_LINE.sub(lambda _: f'_RECORDED = "{_blob(path.stem)}"', text, count=1),
                         encoding="utf-8")
-        print(f"embedded autograder/recordings/{path.stem}.json in {path.relative_to(CORPUS)}")
+        print(f"embedded {COURSE.layout.relative(COURSE.layout.recording(path.stem))} in {path.relative_to(CORPUS)}")
 
 
 def test_every_case_names_only_checks_of_the_exercises_it_attacks():

@@ -23,12 +23,15 @@ import pytest
 
 from autograder import batch
 from autograder.batch import grade_class
-from autograder.course import REPO_ROOT, load_course
+from autograder.course import load_course
 from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
 from autograder.sandbox import isolation_level
 
 TESTS = Path(__file__).resolve().parent
+REPO_ROOT = TESTS.parent
 TINY = load_course(TESTS / "tiny_course" / "course.toml")
+# What a worker may read of the course: its probe files (grading/<name>/probe.py), resolved.
+PROBE_FILES = {str(path) for path in TINY.layout.probe_files().values()}
 FUNCTION = "lists"
 needs_fork_servers = pytest.mark.skipif(unavailable(TINY) is not None, reason=str(unavailable(TINY)))
 pytestmark = [needs_fork_servers, pytest.mark.slow]  # zygotes and batches: seconds each
@@ -176,7 +179,7 @@ def test_a_submission_graded_beside_its_victim_can_reach_nothing_of_it(tmp_path,
     found = _found_by_the_attack(tmp_path / "out")
     assert found["pids"] == [1], found  # its own namespace: only its init, never another worker
     assert not found["traced"] and not found["signalled"] and not found["network"], found
-    assert all(path.startswith(str(TINY.probes_dir.resolve())) for path in found["files"]), found
+    assert all(path in PROBE_FILES for path in found["files"]), found  # no lists.py but the course's own
     assert all(folder.startswith(("/tmp", "/dev/shm")) for folder in found["writable"]), found
     assert not _zygotes_and_workers(own_temporary_folder)
 
@@ -229,16 +232,16 @@ def test_the_attack_finds_what_an_unsealed_worker_can_reach(tmp_path):
     record = json.loads((tmp_path / "out" / "attacker" / "record.json").read_text())
     assert record["result"]["isolation"] == "basic"
     found = _found_by_the_attack(tmp_path / "out")
-    assert len(found["pids"]) > 5 and any(not path.startswith(str(TINY.probes_dir.resolve()))
-                                          for path in found["files"]), found
+    assert len(found["pids"]) > 5 and any(path not in PROBE_FILES for path in found["files"]), found
 
 
 def test_a_fork_server_that_would_fork_a_running_thread_refuses_and_workers_start_fresh(tmp_path):
     """A preload that starts a thread (a thread alive at fork time may hold a lock forever in the child):
     that exercise's fork server never serves, its workers start fresh, and the grades are the same."""
     course = Path(shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
-    (course / "autograder" / "probes" / "_starts_a_thread.py").write_text(
-        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    helper = load_course(course / "course.toml").layout.probe("_starts_a_thread")
+    helper.parent.mkdir()
+    helper.write_text("import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
     settings = (course / "course.toml").read_text()
     (course / "course.toml").write_text(settings.replace(f'id = "{FUNCTION}"\n', f'id = "{FUNCTION}"\n'
                                                          'preload = ["course_probes._starts_a_thread"]\n', 1))
@@ -257,13 +260,14 @@ def test_a_course_kept_under_tmp_is_seen_by_its_forked_workers(tmp_path):
     interpreter) that lives under /tmp stays visible: a clone in /tmp grades as any other."""
     course = Path(shutil.copytree(TINY.root, tmp_path / "course", ignore=shutil.ignore_patterns("__pycache__")))
     assert str(course).startswith("/tmp/")  # where pytest keeps tmp_path here, as CI may keep its clone
-    probes = course / "autograder" / "probes"  # read from disk by the worker, as an interpreter's files are
-    _submission(tmp_path / "class" / "right", top=f"import os\nSEEN = sorted(os.listdir({str(probes)!r}))\n",
+    home = load_course(course / "course.toml").layout.home(FUNCTION)  # its probe file is read from disk by the
+    assert str(home).startswith("/tmp/")                                 # worker, as an interpreter's files are
+    _submission(tmp_path / "class" / "right", top=f"import os\nSEEN = sorted(os.listdir({str(home)!r}))\n",
                 body="print('SEEN', SEEN)\n")
     results = grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
     assert results["right"].score == TINY.max_points and results["right"].isolation == FORK_ISOLATION
     record = json.loads((tmp_path / "out" / "right" / "record.json").read_text())
-    assert "lists.py" in record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
+    assert "probe.py" in record["observations"][FUNCTION]["outcomes"]["running_total"]["printed"]
 
 
 def _parent_of(pid: int) -> int | None:

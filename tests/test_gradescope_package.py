@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 
 import autograder.batch
-from autograder.course import REPO_ROOT, Course, load_course
+from autograder.course import Course, load_course
 from autograder.gradescope_package import build_gradescope_zip, grade_upload, setup_script
-from autograder.release import course_part_files, engine_files, pinned_dependencies
+from autograder.release import course_grading_files, course_requirements, engine_files, pinned_dependencies
 
-COURSE = load_course()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COURSE = load_course(REPO_ROOT / "course.toml")
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
@@ -85,16 +86,27 @@ def test_the_zip_holds_the_engine_the_course_parts_and_the_solutions_for_a_live_
     assert course_toml == TINY.path.read_bytes()
     assert {"pyproject.toml", "README.txt"} <= set(entries)
     # The whole course, hidden checks and answer-key recordings included: the grader needs them all.
-    expected = {f"autograder/{name}" for name, _ in [*engine_files(), *course_part_files(TINY)]}
-    assert expected <= set(entries)
-    assert {f"autograder/recordings/{e.id}.json" for e in TINY.exercises if e.answer_key_probes} <= set(entries)
+    # autograder/ is the engine alone; the course's files sit at the paths the course gives them (grading/...).
+    assert {n for n in entries if n.startswith("autograder/")} == {f"autograder/{name}" for name, _ in engine_files()}
+    assert {n for n in entries if n.startswith("grading/")} == {name for name, _ in course_grading_files(TINY)}
+    assert {f"grading/{e.id}/{role}" for e in TINY.exercises for role in ("probe.py", "check.py", "recording.json")} \
+        <= set(entries)
+    assert {f"grading/{e.id}/recording.json" for e in TINY.exercises if e.answer_key_probes} <= set(entries)
+    for name, path in course_grading_files(TINY):
+        assert opened_bytes(archive, name) == path.read_bytes(), name
     # Each upload is graded at its own seed, so the reference runs live: the solutions are in the zip.
     assert {n for n in entries if n.startswith("solutions/")} == {f"solutions/{f}" for f in TINY.exercise_files}
     assert not [n for n in entries if n.startswith(("exercises/", "tests/")) or "__pycache__" in n]
 
 
+def opened_bytes(archive: Path, name: str) -> bytes:
+    with zipfile.ZipFile(archive) as opened:
+        return opened.read(name)
+
+
 @pytest.mark.parametrize("course", [TINY, COURSE], ids=["tiny", "real"])
-def test_setup_sh_pins_exactly_pyprojects_dependencies_after_the_course_pip_options(course: Course, tmp_path):
+def test_setup_sh_pins_exactly_the_engines_and_the_courses_requirements_after_its_pip_options(course: Course,
+                                                                                             tmp_path):
     setup = tmp_path / "setup.sh"
     setup.write_text(setup_script(course))
     checked = subprocess.run(["bash", "-n", str(setup)], capture_output=True, text=True)
@@ -103,7 +115,10 @@ def test_setup_sh_pins_exactly_pyprojects_dependencies_after_the_course_pip_opti
                 if " -m pip install " in line and "--upgrade pip" not in line]
     assert len(installs) == 1
     words = installs[0]
-    assert words[words.index("install") + 1:] == [*course.pip_options, *pinned_dependencies()]
+    assert words[words.index("install") + 1:] == [*course.pip_options, *course_requirements(course)]
+    assert course_requirements(course) == [*pinned_dependencies(), *course.requirements]
+    frameworks = [word for word in words if re.match(r"(torch|tensorflow(-cpu)?)==", word)]
+    assert frameworks == (list(COURSE.requirements) if course is COURSE else []), frameworks
 
 
 # Stand-ins for an Ubuntu image's tools: they log each call, and python3.X reports the version its name gives.
@@ -245,17 +260,19 @@ def test_an_empty_upload_gets_results_that_say_why_and_no_feedback_file(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", load_course().assignment_ids)
+@pytest.mark.parametrize("assignment", COURSE.assignment_ids)
 def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp_path: Path, assignment: str):
     """Each assignment's zip holds its own parts and no other's, and grades its solutions in full."""
-    course = load_course().assignment(assignment)
+    course = COURSE.assignment(assignment)
     root = _lay_out(build_gradescope_zip(course, tmp_path / "autograder.zip"), tmp_path / "gradescope")
     with zipfile.ZipFile(tmp_path / "autograder.zip") as opened:
         names = set(opened.namelist())
-        assert {f"autograder/{name}" for name, _ in course_part_files(course)} <= names
-        others = {f"autograder/{name}" for name, _ in course_part_files(load_course())} - \
-            {f"autograder/{name}" for name, _ in course_part_files(course)}
+        own = {name for name, _ in course_grading_files(course)}
+        assert own <= names and {n for n in names if n.startswith("grading/")} == own
+        others = {name for name, _ in course_grading_files(COURSE)} - own
         assert others and not others & names
+        other_ids = {e.id for e in COURSE.exercises} - {e.id for e in course.exercises}
+        assert other_ids and not [n for n in names if n.split("/")[:2] in [["grading", i] for i in other_ids]]
         zipped = tomllib.loads(opened.read("course.toml").decode())
         assert zipped["course"]["id"] == assignment and [e["id"] for e in zipped["exercises"]] == \
             [e.id for e in course.exercises]

@@ -172,8 +172,9 @@ def test_a_failed_check_shows_what_the_code_printed(grade, tmp_path):
 def test_modules_that_shadow_what_the_grader_imports_are_never_loaded(grade, tmp_path):
     """Files named like what the grader, the worker and the probes import change nothing."""
     submission = _copy(TINY.solutions_dir, tmp_path / "submission")
-    shadows = ["pytest", "random", "json", "autograder", "course_probes",
-               *(helper.stem for helper in TINY.probes_dir.glob("_*.py"))]
+    helpers = sorted({name for name in [*TINY.layout.probe_files(), *TINY.layout.check_files()] if name.startswith("_")})
+    assert helpers, "the tiny course should have a shared helper module"
+    shadows = ["pytest", "random", "json", "autograder", "course_probes", "probe", "check", *helpers]
     for name in shadows:
         (submission / f"{name}.py").write_text("raise SystemExit('a shadowing file was loaded')\n")
     graded = grade(submission, *ON_TINY)
@@ -188,7 +189,7 @@ def test_a_stuck_call_is_announced_instead_of_silence(grade, tmp_path):
     course = tmp_path / "course.toml"
     course.write_text(TINY.path.read_text().replace(f"probe_seconds = {TINY.limits.probe_seconds:g}",
                                                     f"probe_seconds = {seconds}"))
-    shutil.copytree(TINY.root / "autograder", tmp_path / "autograder")
+    shutil.copytree(TINY.layout.grading_dir, tmp_path / "grading", ignore=shutil.ignore_patterns("__pycache__"))
     graded = grade(submission, "--course", str(course), "--solutions", str(TINY.solutions_dir),
                    "--exercise", FUNCTION)
     assert (f"still grading {TINY.exercise(FUNCTION).file}: a call in it is slow or stuck; "

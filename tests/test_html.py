@@ -199,7 +199,7 @@ def test_a_curve_may_be_given_by_its_value_alone(tmp_path):
 
 def _result_and_observations() -> tuple[RunResult, dict, dict, int]:
     """A run of CODE whose curve parts from the recorded reference's at its last step (returned, from 1)."""
-    recording = json.loads((TINY.recordings_dir / f"{CODE.id}.json").read_text())["run"]
+    recording = json.loads(TINY.layout.recording(CODE.id).read_text())["run"]
     mine = json.loads(json.dumps(recording))
     values = mine["outcomes"][CURVE.probe]["value"]
     for key in CURVE.path:

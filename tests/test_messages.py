@@ -16,20 +16,21 @@ from pathlib import Path
 import pytest
 
 from autograder.checking import Observed, grade_check
-from autograder.course import REPO_ROOT, Course, CourseError, load_course
+from autograder.course import Course, CourseError, load_course
 from autograder.course_code import check_functions, display_name
 from autograder.exporters.feedback import feedback_markdown
 from autograder.observations import ExerciseRun, ProbeOutcome
 from autograder.results import CheckResult, RunResult
 from autograder.runner import probe_request, run_probes
 
-COURSE = load_course()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COURSE = load_course(REPO_ROOT / "course.toml")
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
 def recorded(course: Course, exercise_id: str) -> ExerciseRun:
     """The course's own recording of the reference: a correct student's observations to start from."""
-    data = json.loads((course.recordings_dir / f"{exercise_id}.json").read_text(encoding="utf-8"))
+    data = json.loads(course.layout.recording(exercise_id).read_text(encoding="utf-8"))
     return ExerciseRun.from_json(data["run"])
 
 

@@ -30,16 +30,18 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.course import DEFAULT_COURSE_FILE, REPO_ROOT, Course, CourseError, Exercise, load_course
+from autograder.course import Course, CourseError, Exercise, load_course
 from autograder.course_code import check_names
-from autograder.nbgrader_course import (INTRODUCTION, TRY_SUFFIX, assignment_name, config_text, course_notebook,
-                                        nbgrader_course_id, write_nbgrader_course)
+from autograder.nbgrader_course import (assignment_name, config_text, course_notebook, nbgrader_course_id,
+                                        write_nbgrader_course)
 from autograder.notebook import COURSE_VARIABLE, notebook_course
 from autograder.stubs import BEGIN, END, regions, stub_source
 
 # nbgrader's own gradebook code warns about its sessions; nothing here can act on it.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_COURSE_FILE = REPO_ROOT / "course.toml"  # this repository's course, the one beside the engine
 TINY_COURSE_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
 FILLED, UNTOUCHED, INSTRUCTOR = "filled", "untouched", "instructor"  # INSTRUCTOR submits the source notebook
 STUDENTS = (FILLED, UNTOUCHED, INSTRUCTOR)
@@ -181,7 +183,7 @@ class Exported:
     # rules below run fast for both courses.
     pytest.param((TINY_COURSE_FILE, None, python_api), id="tiny", marks=pytest.mark.slow),
     *(pytest.param((DEFAULT_COURSE_FILE, assignment, command_line), id=assignment, marks=pytest.mark.slow)
-      for assignment in load_course().assignment_ids)])
+      for assignment in load_course(DEFAULT_COURSE_FILE).assignment_ids)])
 def exported(request, tmp_path_factory) -> Iterator[Exported]:
     """Every assignment of the course is written; the one of the param goes round the trip."""
     course_file, assignment, runner = request.param
@@ -256,7 +258,7 @@ def test_nbgrader_validate_passes_the_source_notebook(exported: Exported) -> Non
 def test_try_it_cells_skip_themselves_while_nbgrader_grades(exported: Exported) -> None:
     course = exported.course
     tries = [cell for cell in exported.read("autograded", FILLED).cells if cell.id.endswith("-try")]
-    with_try = [f"{e.id}-try" for e in course.exercises if (course.lessons_dir / f"{e.id}{TRY_SUFFIX}").is_file()]
+    with_try = [f"{e.id}-try" for e in course.exercises if course.layout.try_it(e.id).is_file()]
     assert [cell.id for cell in tries] == with_try  # an exercise without a try file has no try-it cell
     assert tries
     for cell in tries:
@@ -291,16 +293,17 @@ def test_every_answer_sits_in_a_solution_cell_of_the_source_notebook(course_file
 def test_the_words_are_the_courses_own(course_file: Path) -> None:
     course = load_course(course_file)
     cells = {cell.id: cell.source for cell in course_notebook(course).cells}
-    introduction = (course.lessons_dir / INTRODUCTION).read_text(encoding="utf-8").strip()
+    introduction = course.layout.introduction.read_text(encoding="utf-8").strip()
+    assert any(course.layout.try_it(e.id).is_file() for e in course.exercises), "so that try-it cells are tried"
     assert cells["intro"] == introduction.replace("{title}", course.title)
     for number, exercise in enumerate(course.exercises, start=1):
         lesson = cells[f"{exercise.id}-lesson"]
         assert lesson.startswith(f"## Part {number} — {exercise.title}\n\n")
-        expected = (course.lessons_dir / f"{exercise.id}.md").read_text(encoding="utf-8").strip()
+        expected = course.layout.lesson(exercise.id).read_text(encoding="utf-8").strip()
         for name, value in {**exercise.params, **exercise.grading}.items():
             expected = expected.replace("{" + name + "}", str(value))
         assert lesson.endswith(expected)
-        try_it = course.lessons_dir / f"{exercise.id}{TRY_SUFFIX}"
+        try_it = course.layout.try_it(exercise.id)
         if try_it.is_file():
             code = cells[f"{exercise.id}-try"]
             assert code.startswith("import os\n\nif os.environ.get(\"NBGRADER_EXECUTION\")")
@@ -316,7 +319,7 @@ def test_a_placeholder_without_a_value_names_the_lesson(tmp_path: Path) -> None:
     course_dir = shutil.copytree(TINY_COURSE_FILE.parent, tmp_path / "course")
     course = load_course(course_dir / "course.toml")
     exercise = course.exercises[0]
-    lesson = course.lessons_dir / f"{exercise.id}.md"
+    lesson = course.layout.lesson(exercise.id)
     lesson.write_text("At least {no_such_setting} items, in a set such as {1, 2}.\n", encoding="utf-8")
     with pytest.raises(CourseError, match=re.escape(f"{lesson}: no value for {{no_such_setting}}")):
         course_notebook(course)

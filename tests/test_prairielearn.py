@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -26,10 +27,10 @@ from autograder.exporters.prairielearn import (SIZE_LIMIT, TRUNCATED, curve_imag
                                                prairielearn_results, serialised, within_size)
 from autograder.gradescope_package import grader_files
 from autograder.prairielearn_package import ENTRYPOINT, TIMEOUT_SECONDS, build_prairielearn, image_definition
-from autograder.release import pinned_dependencies
+from autograder.release import course_requirements, pinned_dependencies
 from autograder.results import CheckResult, RunResult
 
-COURSE = load_course()
+COURSE = load_course(Path(__file__).resolve().parent.parent / "course.toml")
 XOR = COURSE.assignment("xor_frameworks")
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -179,8 +180,9 @@ def test_tests_holds_the_grader_as_the_gradescope_zip_does(xor_export: Path):
     expected = dict(grader_files(XOR))
     assert written == {**expected, "run_grader": written.get("run_grader", b"missing")}
     assert {f"solutions/{name}" for name in XOR.exercise_files} <= set(written)
+    assert {f"grading/{e.id}/{role}" for e in XOR.exercises for role in ("probe.py", "check.py")} <= set(written)
     others = {name for name in dict(grader_files(COURSE.assignment("why_frameworks")))
-              if name.startswith("autograder/") and name not in expected}
+              if name.startswith("grading/") and name not in expected}
     assert others and not others & set(written), "another assignment's parts stay out"
     checked = subprocess.run(["bash", "-n", str(tests / "run_grader")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
@@ -198,7 +200,10 @@ def test_the_image_is_python_3_11_with_the_pinned_wheels_and_bubblewrap_and_no_c
     assert len(installs) == 1
     words = installs[0][installs[0].index("install") + 1:]
     assert words[:len(COURSE.pip_options)] == list(COURSE.pip_options)
-    assert words[len(COURSE.pip_options):-1] == pinned_dependencies() and words[-1].startswith("matplotlib")
+    assert words[len(COURSE.pip_options):-1] == course_requirements(XOR) and words[-1].startswith("matplotlib")
+    # The engine's pins, then the course's frameworks (course.toml [setup] requirements).
+    assert course_requirements(XOR) == [*pinned_dependencies(), *COURSE.requirements]
+    assert len([word for word in words if re.match(r"(torch|tensorflow(-cpu)?)==", word)]) == 2
 
 
 def test_a_re_export_keeps_the_uuid_and_another_assignment_gets_its_own(xor_export: Path, tmp_path):

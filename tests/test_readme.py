@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 
-from autograder.course import REPO_ROOT, load_course
-from autograder.nbgrader_course import INTRODUCTION
+from autograder.course import load_course
 from autograder.release import student_readme, supported_pythons
 
-COURSE = load_course()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COURSE = load_course(REPO_ROOT / "course.toml")
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 # `{name}` as nbgrader_course fills it in a lesson: raw, it would show as is outside the notebook.
@@ -41,9 +42,11 @@ def test_the_python_versions_are_the_ones_the_package_installs_on():
 
 
 def test_both_readmes_say_where_the_lessons_are():
-    assert "autograder/lessons/" in _section(README, "## For students")
+    students = _section(README, "## For students")
+    assert "grading/" in students and "lesson.md" in students
     first = COURSE.assignment(COURSE.assignment_ids[0]).exercises[0]
-    assert f"`autograder/lessons/{first.id}.md`" in _student_readme()
+    assert "`grading/`" in _student_readme() and "`grading/_course/lesson.md`" in _student_readme()
+    assert f"`grading/{first.id}/lesson.md`" in _student_readme()
 
 
 def test_the_readme_explains_pytest_autograder_run_inside_exercises():
@@ -54,9 +57,11 @@ def test_the_readme_explains_pytest_autograder_run_inside_exercises():
 
 def test_the_lessons_read_as_plain_markdown():
     """nbgrader fills `{name}` in a lesson, but students also read the files as they are."""
-    lessons = sorted(COURSE.lessons_dir.glob("*.md"))
-    assert {INTRODUCTION, *(f"{e.id}.md" for e in COURSE.exercises)} <= {p.name for p in lessons}
+    layout = COURSE.layout
+    lessons = sorted(layout.grading_dir.glob("*/lesson.md"))
+    assert {layout.introduction, *(layout.lesson(e.id) for e in COURSE.exercises)} <= set(lessons)
     for lesson in lessons:
         text = lesson.read_text(encoding="utf-8")
-        assert not PLACEHOLDER.findall(text), (lesson.name, PLACEHOLDER.findall(text))
-        assert not re.search(r"\bthis notebook\b|\bbelow\.$", text, re.IGNORECASE | re.MULTILINE), lesson.name
+        name = layout.relative(lesson)
+        assert not PLACEHOLDER.findall(text), (name, PLACEHOLDER.findall(text))
+        assert not re.search(r"\bthis notebook\b|\bbelow\.$", text, re.IGNORECASE | re.MULTILINE), name

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course, load_course
-from autograder.reference import public_probe_source, record_reference, recorded_reference, reference_run
+from autograder.reference import (cached_recording, imported_siblings, public_probe_source, record_reference,
+                                  recorded_reference, reference_run)
 from autograder.runner import probe_request, run_probes
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
-COURSES = {"course": load_course(), "tiny": load_course(TINY_FILE)}
+COURSES = {"course": load_course(REPO_ROOT / "course.toml"), "tiny": load_course(TINY_FILE)}
 
 
 def _request(course: Course, exercise: str, seed: int | None = None):
@@ -42,8 +44,8 @@ def _assert_close(recorded, live, rtol: float, atol: float, where="run"):
 
 def _assert_current_and_live(course: Course, exercise_id: str) -> None:
     request = _request(course, exercise_id)
-    recorded = recorded_reference(request, course.recordings_dir)
-    assert recorded is not None, (f"{course.recordings_dir / exercise_id}.json is missing or stale: "
+    recorded = recorded_reference(request, course.layout.recording(exercise_id))
+    assert recorded is not None, (f"{course.layout.recording(exercise_id)} is missing or stale: "
                                   f"run `python -m autograder snapshot --course {course.path}`")
     grading = course.exercise(exercise_id).grading
     _assert_close(recorded.to_json(), run_probes(request).to_json(),
@@ -70,7 +72,7 @@ def tiny(tmp_path) -> Course:
 def _current(course: Course) -> dict[str, bool]:
     """Which exercises' recordings still match, as the course now stands."""
     course = load_course(course.path)
-    return {e.id: recorded_reference(_request(course, e.id), course.recordings_dir) is not None
+    return {e.id: recorded_reference(_request(course, e.id), course.layout.recording(e.id)) is not None
             for e in course.exercises}
 
 
@@ -106,7 +108,7 @@ def test_grading_settings_leave_every_recording_valid(tiny):
 
 def test_a_changed_probe_module_makes_its_recording_stale(tiny):
     changed = tiny.exercises[-1]
-    probe = tiny.probes_dir / changed.file
+    probe = tiny.layout.probe(changed.id)
     probe.write_text(probe.read_text() + "\n\ndef probe_one_more(student, context):\n    return {}\n")
     assert _current(tiny) == {e.id: e.id != changed.id for e in tiny.exercises}
 
@@ -114,11 +116,17 @@ def test_a_changed_probe_module_makes_its_recording_stale(tiny):
 def test_a_changed_probe_helper_makes_stale_only_the_exercises_that_import_it(tiny):
     """A fingerprint holds the helpers its probe module imports, so editing one makes exactly
     their recordings stale, and a helper another exercise adds makes none stale."""
-    helper = next(tiny.probes_dir.glob("_*.py"))
-    users = {e.id for e in tiny.exercises
-             if f"from .{helper.stem} import" in (tiny.probes_dir / e.file).read_text()}
+    package = tiny.layout.probe_files()
+    name, helper = next((name, path) for name, path in package.items() if name.startswith("_"))
+    assert helper == tiny.layout.probe(name).resolve()
+    users = {e.id for e in tiny.exercises if f"from .{name} import" in tiny.layout.probe(e.id).read_text()}
     assert users and users != {e.id for e in tiny.exercises}, "the tiny course should hold a user and a non-user"
-    (tiny.probes_dir / "_added_by_another_exercise.py").write_text("VALUE = 1\n")
+    for e in tiny.exercises:
+        assert imported_siblings(package[e.id], package) == ([helper] if e.id in users else [])
+    added = tiny.layout.probe("_added_by_another_exercise")
+    added.parent.mkdir()
+    added.write_text("VALUE = 1\n")
+    assert "_added_by_another_exercise" in load_course(tiny.path).layout.probe_files()
     assert all(_current(tiny).values())
     helper.write_text(helper.read_text() + "\n# edited\n")
     assert _current(tiny) == {e.id: e.id not in users for e in tiny.exercises}
@@ -127,23 +135,29 @@ def test_a_changed_probe_helper_makes_stale_only_the_exercises_that_import_it(ti
 def test_another_seed_is_not_the_recorded_one():
     tiny = COURSES["tiny"]
     exercise = tiny.exercises[0].id
-    assert recorded_reference(_request(tiny, exercise, seed=tiny.seed + 1), tiny.recordings_dir) is None
+    assert recorded_reference(_request(tiny, exercise, seed=tiny.seed + 1), tiny.layout.recording(exercise)) is None
 
 
 def test_a_live_reference_is_cached_per_seed_and_reused(tmp_path):
     tiny = COURSES["tiny"]
     request = _request(tiny, tiny.exercises[0].id, seed=tiny.seed + 1)
-    first = reference_run(request, tiny.recordings_dir, cache_dir=tmp_path)
-    assert (tmp_path / f"seed-{request.seed}" / f"{request.exercise}.json").is_file()
-    assert recorded_reference(request, tmp_path / f"seed-{request.seed}").to_json() == first.to_json()
+    first = reference_run(request, tiny.layout.recording(request.exercise), cache_dir=tmp_path)
+    cached = tmp_path / f"seed-{request.seed}" / f"{request.exercise}.json"
+    assert cached_recording(request, tmp_path) == cached and cached.is_file()
+    assert recorded_reference(request, cached).to_json() == first.to_json()
 
 
 def test_a_failing_reference_is_never_recorded(tiny, tmp_path):
     exercise = tiny.exercises[0]
     (tiny.solutions_dir / exercise.file).write_text("raise RuntimeError('broken reference')\n")
     with pytest.raises(RuntimeError, match="not recording it"):
-        record_reference(_request(tiny, exercise.id), tmp_path / "recordings")
+        record_reference(_request(tiny, exercise.id), tmp_path / "recordings" / "recording.json")
     assert not (tmp_path / "recordings").exists()
+    recording = tiny.layout.recording(exercise.id)
+    before = recording.read_bytes()
+    with pytest.raises(RuntimeError, match="not recording it"):
+        record_reference(_request(tiny, exercise.id), recording)
+    assert recording.read_bytes() == before
 
 
 def test_reference_only_sections_are_cut_from_the_public_probe_source():
@@ -155,7 +169,7 @@ def test_a_recording_without_its_solution_stands_on_its_recorded_digest(tiny, tm
     """The student release has recordings but no solutions: the recorded digest stands in for them."""
     exercise = tiny.exercises[0]
     without = dataclasses.replace(_request(tiny, exercise.id), module_path=tmp_path / exercise.file)
-    assert recorded_reference(without, tiny.recordings_dir) is not None
+    assert recorded_reference(without, tiny.layout.recording(exercise.id)) is not None
 
 
 def test_probe_modules_are_never_parsed_by_two_threads_at_once(monkeypatch):

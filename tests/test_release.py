@@ -23,12 +23,13 @@ import yaml
 from autograder.course import Course, load_course
 from autograder.course_code import CHECK_PREFIX
 from autograder.reference import REFERENCE_ONLY, public_probe_source
-from autograder.release import (INSTRUCTOR_ONLY, ReleaseError, course_part_files, engine_files,
-                                pinned_dependencies, write_release)
+from autograder.release import (INSTRUCTOR_ONLY, ReleaseError, course_grading_files, course_requirements,
+                                engine_files, pinned_dependencies, write_release)
 from autograder.stubs import regions
 from autograder.verdict import RECORD_NAME
 
-WHOLE_COURSE = load_course()
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WHOLE_COURSE = load_course(REPO_ROOT / "course.toml")
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
@@ -87,23 +88,58 @@ def test_release_holds_the_stubs_public_parts_and_course(release):
     for module in INSTRUCTOR_ONLY:
         assert not (release / "autograder" / module).exists(), module
     shipped = {name for name, _ in engine_files() if name.endswith(".py") and name not in INSTRUCTOR_ONLY}
-    assert shipped <= {p.relative_to(release / "autograder").as_posix() for p in _released_files(release / "autograder")}
-    for name, path in course_part_files(TINY):  # every part is shipped, but for recordings that are all key
-        part = name.split("/")[0]
-        if part in ("probes", "checks", "lessons"):
-            assert (release / "autograder" / name).is_file(), name
-        if part == "lessons":
-            assert (release / "autograder" / name).read_bytes() == path.read_bytes()
+    # autograder/ is the engine alone: the course's files are in grading/.
+    assert shipped == {p.relative_to(release / "autograder").as_posix() for p in _released_files(release / "autograder")}
+    grading = {TINY.layout.relative(p) for p in _released_files(TINY.layout.grading_dir)}
+    # The tiny course is one assignment: every file of its grading/ homes is one of its grading files.
+    assert {name for name, _ in course_grading_files(TINY)} == grading
+    assert {f"grading/{e.id}/{role}" for e in TINY.exercises for role in ("probe.py", "check.py", "lesson.md")} \
+        | {"grading/_course/lesson.md", "grading/_common/probe.py"} <= grading
+    for name, path in course_grading_files(TINY):  # every file is shipped, but for recordings that are all key
+        assert name.startswith("grading/"), name
+        if path.name != "recording.json":
+            assert (release / name).is_file(), name
+        if path.name not in ("probe.py", "check.py", "recording.json"):  # the lessons and try-it cells
+            assert (release / name).read_bytes() == path.read_bytes(), name
     assert any(e.answer_key_probes for e in TINY.exercises)  # so that the answer-key rules are tried
     released = load_course(release / "course.toml")
     assert released.max_points == _public_points(TINY) < TINY.max_points
     assert released.hidden_points == TINY.max_points - _public_points(TINY)  # shown under the score table
     assert not any(c.hidden for e in released.exercises for c in e.checks)
     for exercise in TINY.exercises:
-        checks = (release / "autograder" / "checks" / exercise.file).read_text()
+        checks = (release / "grading" / exercise.id / "check.py").read_text()
         for check in exercise.checks:
             assert (f"def {CHECK_PREFIX}{check.id}(" in checks) != check.hidden, check.id
-    assert (release / "requirements.txt").read_text().split() == pinned_dependencies()
+    assert (release / "requirements.txt").read_text().split() == course_requirements(TINY)
+
+
+_FRAMEWORK = re.compile(r"(torch|tensorflow)", re.IGNORECASE)
+
+
+def test_the_tiny_courses_release_pins_no_framework(release):
+    """The engine's own dependencies hold no framework: a course without [setup] requirements pins none."""
+    assert TINY.requirements == ()
+    assert not [pin for pin in pinned_dependencies() if _FRAMEWORK.match(pin)]
+    pins = (release / "requirements.txt").read_text().split()
+    assert pins == pinned_dependencies() == course_requirements(TINY)
+    assert not [pin for pin in pins if _FRAMEWORK.match(pin)]
+
+
+def test_each_real_release_pins_the_engines_dependencies_and_the_courses(real_release):
+    pins = (real_release.path / "requirements.txt").read_text().split()
+    assert pins == course_requirements(real_release.course) == [*pinned_dependencies(), *WHOLE_COURSE.requirements]
+    frameworks = [pin for pin in pins if re.match(r"(torch|tensorflow(-cpu)?)==", pin)]
+    assert len(frameworks) == 2 and set(frameworks) == set(WHOLE_COURSE.requirements)
+
+
+def test_the_courses_requirements_are_pyprojects_course_extra():
+    """pip installs this repository's course from pyproject.toml's extra `course`; releases and images read
+    course.toml's [setup] requirements: the same pins, in the same order."""
+    setup = tomllib.loads((REPO_ROOT / "course.toml").read_text(encoding="utf-8"))["setup"]["requirements"]
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert setup and setup == project["optional-dependencies"]["course"]
+    assert list(WHOLE_COURSE.requirements) == setup
+    assert not set(setup) & set(project["dependencies"])
 
 
 def test_released_course_toml_keeps_comments_and_drops_the_instructors_tables(real_release):
@@ -140,14 +176,16 @@ def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_the_tiny_r
 
 def test_no_solution_line_no_answer_key_and_no_reference_only_code_in_each_real_release(real_release):
     assert_no_solution_no_key_no_reference_only_code(real_release.course, real_release.path)
-    other_parts = {name for name, _ in course_part_files(WHOLE_COURSE)} - \
-        {name for name, _ in course_part_files(real_release.course)}
-    assert other_parts and not any((real_release.path / "autograder" / name).exists() for name in other_parts)
+    other_parts = {name for name, _ in course_grading_files(WHOLE_COURSE)} - \
+        {name for name, _ in course_grading_files(real_release.course)}
+    assert other_parts and not any((real_release.path / name).exists() for name in other_parts)
+    others = {e.id for e in WHOLE_COURSE.exercises} - {e.id for e in real_release.course.exercises}
+    assert others and not any((real_release.path / "grading" / other).exists() for other in others)
 
 
 def assert_no_solution_no_key_no_reference_only_code(course: Course, release: Path) -> None:
-    probe_code = [path.read_text() for name, path in course_part_files(course)
-                  if name.startswith("probes/") and path.suffix == ".py"]
+    probe_code = [path.read_text() for name, path in course_grading_files(course) if path.name == "probe.py"]
+    assert probe_code
     # A line the grader's public probe code needs as much as a solution does gives nothing away.
     public_lines = {line.strip() for source in probe_code for line in public_probe_source(source).splitlines()}
     solution_lines = {line.strip() for name in course.exercise_files
@@ -166,12 +204,13 @@ def assert_no_solution_no_key_no_reference_only_code(course: Course, release: Pa
             assert line.strip() not in solution_lines, f"{where}:{number} is a line of the solutions: {line}"
             assert line.strip() not in reference_only, f"{where}:{number} is reference-only probe code: {line}"
             assert line.strip() not in {"### BEGIN SOLUTION", "### BEGIN REFERENCE ONLY"}, f"{where}:{number}"
-        if not path.is_relative_to(release / "autograder"):  # what students read: code inside prose counts too
+        if not (path.is_relative_to(release / "autograder") or path.is_relative_to(release / "grading")):
+            # what students read: code inside prose counts too
             for line in solution_lines - in_stubs:
                 assert line.rstrip(",") not in text, f"{where} spells out a line of the solutions: {line}"
     for exercise in course.exercises:  # no answer-key outcome; a recording that is all key is not shipped
-        recorded = json.loads((course.recordings_dir / f"{exercise.id}.json").read_text())["run"]["outcomes"]
-        shipped = release / "autograder" / "recordings" / f"{exercise.id}.json"
+        recorded = json.loads(course.layout.recording(exercise.id).read_text())["run"]["outcomes"]
+        shipped = release / "grading" / exercise.id / "recording.json"
         assert shipped.is_file() == bool(set(recorded) - set(exercise.answer_key_probes)), exercise.id
         if shipped.is_file():
             assert not set(json.loads(shipped.read_text())["run"]["outcomes"]) & set(exercise.answer_key_probes)
@@ -348,7 +387,7 @@ def test_the_release_ships_only_what_public_checks_read_of_the_recordings():
 
     from autograder.release import _public_recording
     exercise = next(e for e in TINY.exercises if not e.answer_key_probes)
-    path = TINY.recordings_dir / f"{exercise.id}.json"
+    path = TINY.layout.recording(exercise.id)
     everything = set(json.loads(path.read_text())["run"]["outcomes"])
     assert len(everything) > 1
     shipped = set(json.loads(_public_recording(path, TINY, exercise))["run"]["outcomes"])

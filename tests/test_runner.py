@@ -5,8 +5,10 @@ Everything here runs on the tiny course (tests/tiny_course): no framework, a run
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
+import shutil
 import textwrap
 import threading
 from pathlib import Path
@@ -14,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder.cgroups import WorkerCgroup
-from autograder.course import load_course
-from autograder.runner import ProbeRequest, probe_request, run_probes, threads_of_user
+from autograder.course import CourseError, load_course
+from autograder.course_layout import CourseLayout
+from autograder.runner import ProbeRequest, probe_request, run_probes, threads_of_user, worker_request
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 # The tiny course's exercise answered by module-level names, and the one that calls a function.
@@ -107,12 +110,14 @@ def test_non_finite_floats_reach_the_checks_as_floats(tmp_path):
 
 def test_probes_are_every_probe_function_in_definition_order(tmp_path):
     """No PROBES table: `probe_<name>` functions defined in the module are the probes; imported ones,
-    helpers and other values are not. Helpers in `_*.py` beside it are imported relatively."""
-    probes = tmp_path / "probes"
-    probes.mkdir()
-    (probes / "_shared.py").write_text("def probe_from_a_helper(student, context):\n    return {}\n"
+    helpers and other values are not. Helpers in the course's `_*` homes (grading/_shared/probe.py) are imported
+    relatively."""
+    layout = CourseLayout(tmp_path / "course")
+    for name in ("_shared", "ordered"):
+        layout.home(name).mkdir(parents=True)
+    layout.probe("_shared").write_text("def probe_from_a_helper(student, context):\n    return {}\n"
                                        "def twice(x):\n    return 2 * x\n")
-    (probes / "ordered.py").write_text(textwrap.dedent("""
+    layout.probe("ordered").write_text(textwrap.dedent("""
         from ._shared import probe_from_a_helper, twice
         probe_not_a_function = 3
 
@@ -126,10 +131,30 @@ def test_probes_are_every_probe_function_in_definition_order(tmp_path):
             return {"call": "first", "seed": context.seed}
     """))
     (tmp_path / "ordered.py").write_text("VALUE = 21\n")
-    run = run_probes(ProbeRequest(exercise="ordered", module_path=tmp_path / "ordered.py", probes_dir=probes,
-                                  seed=3, limits=TINY.limits))
+    assert set(layout.probe_files()) == {"_shared", "ordered"}
+    run = run_probes(ProbeRequest(exercise="ordered", module_path=tmp_path / "ordered.py",
+                                  probe_files=layout.probe_files(), seed=3, limits=TINY.limits))
     assert list(run.outcomes) == ["second", "first"]
     assert run.outcomes["second"].value["value"] == 42 and run.outcomes["first"].value["seed"] == 3
+
+
+def test_the_worker_request_names_every_probe_file_of_the_course(tmp_path):
+    """The worker reads the probe files it is given, by module name: the exercise's own and the helpers beside."""
+    request = probe_request(TINY, FUNCTION, TINY.solutions_dir, TINY.seed)
+    assert request.probe_file == TINY.layout.probe(FUNCTION).resolve()
+    sent = json.loads(json.dumps(worker_request(request, ["running_total"])))
+    assert "probes_dir" not in sent and sent["probes"] == ["running_total"]
+    assert sent["probe_files"] == {name: str(path) for name, path in TINY.layout.probe_files().items()}
+    assert {FUNCTION, ANSWERS} < set(sent["probe_files"]) and any(name.startswith("_") for name in sent["probe_files"])
+
+
+def test_an_exercise_without_a_probe_file_is_a_course_error(tmp_path):
+    course = load_course(Path(shutil.copytree(TINY.root, tmp_path / "course",
+                                              ignore=shutil.ignore_patterns("__pycache__"))) / "course.toml")
+    course.layout.probe(FUNCTION).unlink()
+    with pytest.raises(CourseError, match=f"{FUNCTION!r} has no probe file {course.layout.probe(FUNCTION)}"):
+        probe_request(course, FUNCTION, course.solutions_dir, course.seed)
+    assert probe_request(course, ANSWERS, course.solutions_dir, course.seed).exercise == ANSWERS
 
 
 def test_worker_sees_no_secrets_and_a_private_directory(tmp_path, monkeypatch):

@@ -46,16 +46,18 @@ def _why(tmp_path: Path, body: str) -> str:
 
 
 def _secrets() -> list[Path]:
-    """What a worker must never read, of both courses: solutions, recordings and the course file."""
+    """What a worker must never read, of both courses: solutions, recordings, check modules (they sit beside
+    the probe module it may read, in the exercise's grading/ home) and the course file."""
     found = []
     for course in (TINY, COURSE):
         exercise = course.exercises[0]
-        found += [course.solutions_dir / exercise.file, course.recordings_dir / f"{exercise.id}.json", course.path]
+        found += [course.solutions_dir / exercise.file, course.layout.recording(exercise.id),
+                  course.layout.check(exercise.id), course.path]
     return found
 
 
 @pytest.mark.parametrize("secret", _secrets(), ids=lambda path: str(path.relative_to(REPO)))
-def test_worker_cannot_read_solutions_recordings_or_course(tmp_path, secret):
+def test_worker_cannot_read_solutions_recordings_checks_or_course(tmp_path, secret):
     assert secret.is_file(), f"{secret} should exist for this test to mean anything"
     result = _why(tmp_path, f"""
         try:
@@ -66,17 +68,18 @@ def test_worker_cannot_read_solutions_recordings_or_course(tmp_path, secret):
     assert result.startswith("refused")
 
 
-def test_the_probe_folder_is_readable_so_refusals_above_mean_something(tmp_path):
-    probe_file = TINY.probes_dir / TINY.exercises[0].file
+def test_the_probe_file_is_readable_so_refusals_above_mean_something(tmp_path):
+    probe_file = TINY.layout.probe(TINY.exercises[0].id)
     result = _why(tmp_path, f"RESULT = open({str(probe_file)!r}).read()[:20]")
     assert result == probe_file.read_text()[:20]
 
 
 def test_probe_helpers_are_importable_inside_the_sandbox(tmp_path):
-    """Probe modules import shared `_*.py` helpers relatively; the probe folder is all that is mounted."""
-    helpers = sorted(TINY.probes_dir.glob("_*.py"))
+    """Probe modules import shared helpers (grading/_<name>/probe.py) relatively; the probe files are all that
+    is mounted."""
+    helpers = [name for name in TINY.layout.probe_files() if name.startswith("_")]
     users = [e for e in TINY.exercises
-             if any(f"from .{h.stem} import" in (TINY.probes_dir / e.file).read_text() for h in helpers)]
+             if any(f"from .{helper} import" in TINY.layout.probe(e.id).read_text() for helper in helpers)]
     assert users, "the tiny course should have a probe module that imports a shared helper"
     for exercise in users:
         run = run_probes(_request(TINY.solutions_dir, exercise.id))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from submission_tools import split_into_two_assignments
 
 from autograder.course import Course, CourseError, load_course
 from autograder.reference import recorded_reference
@@ -53,6 +54,9 @@ def test_a_new_exercise_works_with_no_other_edit(course, tmp_path):
     before = course.path.read_text()
     written = new_exercise(course, NEW_ID)
     assert all(path.is_file() for path in written) and written[-1] == course.path
+    files = exercise_files(course, NEW_ID)
+    assert sorted(written[:-1]) == sorted(files[role] for role in ("solution", "probe", "check", "lesson"))
+    assert files["probe"].parent == course.layout.grading_dir / NEW_ID, "the exercise's grading files share its home"
     assert course.path.read_text().startswith(before), "course.toml is appended to, its comments kept"
 
     scaffolded = load_course(course.path)
@@ -78,7 +82,7 @@ def test_a_new_exercise_works_with_no_other_edit(course, tmp_path):
     snapshot = _cli("autograder", "snapshot", "--course", str(course.path))
     assert snapshot.returncode == 0, snapshot.stderr
     request = probe_request(scaffolded, NEW_ID, scaffolded.solutions_dir, scaffolded.seed, reference=True)
-    assert recorded_reference(request, scaffolded.recordings_dir) is not None
+    assert recorded_reference(request, scaffolded.layout.recording(NEW_ID)) is not None
 
 
 def _digest(folder: Path) -> str:
@@ -91,10 +95,10 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _refused(course: Course, exercise_id: str) -> str:
+def _refused(course: Course, exercise_id: str, assignment: str | None = None) -> str:
     before = _digest(course.root)
     with pytest.raises(CourseError) as raised:
-        new_exercise(course, exercise_id)
+        new_exercise(course, exercise_id, assignment)
     assert _digest(course.root) == before, "a refused id writes nothing"
     return str(raised.value)
 
@@ -136,3 +140,43 @@ def test_the_command_line_scaffolds_too(course):
         assert (str(path) in created.stdout) == path.is_file(), path
     again = _cli("autograder", "new", NEW_ID, "--course", str(course.path))
     assert again.returncode == 1 and "error:" in again.stderr and "Traceback" not in again.stderr
+
+
+def _exercises_of(course_file: Path) -> dict[str, tuple[str, ...]]:
+    return {a.id: a.exercise_ids for a in load_course(course_file).assignments}
+
+
+def test_in_a_course_of_several_assignments_new_asks_which_one_the_exercise_joins(course):
+    split_into_two_assignments(course.path)
+    two = load_course(course.path)
+    first, second = (e.id for e in two.exercises)
+    assert _exercises_of(course.path) == {"part_one": (first,), "part_two": (second,)}
+
+    asked = _refused(two, NEW_ID)
+    assert "--assignment" in asked and "part_one" in asked and "part_two" in asked
+    assert "no assignment 'part_three'" in _refused(two, NEW_ID, "part_three")
+    refused = _cli("autograder", "new", NEW_ID, "--course", str(course.path))
+    assert refused.returncode == 1 and "--assignment" in refused.stderr and "Traceback" not in refused.stderr
+    assert NEW_ID not in [e.id for e in load_course(course.path).exercises]
+
+    before = course.path.read_text()
+    created = _cli("autograder", "new", NEW_ID, "--assignment", "part_one", "--course", str(course.path))
+    assert created.returncode == 0, created.stderr
+    assert _exercises_of(course.path) == {"part_one": (first, NEW_ID), "part_two": (second,)}
+    assert NEW_ID in [e.id for e in load_course(course.path).exercises]
+    assert [e.id for e in load_course(course.path).assignment("part_one").exercises] == [first, NEW_ID]
+    assert all(path.is_file() for role, path in exercise_files(two, NEW_ID).items()
+               if role in ("solution", "probe", "check", "lesson"))
+    kept = [line for line in before.splitlines() if line.startswith("#")]
+    assert kept and all(line in course.path.read_text().splitlines() for line in kept), "comments are kept"
+
+    new_exercise(load_course(course.path), "cubes", "part_two")
+    assert _exercises_of(course.path) == {"part_one": (first, NEW_ID), "part_two": (second, "cubes")}
+
+
+def test_with_one_assignment_new_joins_it_without_being_told(course):
+    with course.path.open("a", encoding="utf-8") as handle:
+        handle.write('\n[[assignments]]\nid = "only"\ntitle = "Only"\n'
+                     f'exercises = {[e.id for e in course.exercises]!r}\n'.replace("'", '"'))
+    new_exercise(load_course(course.path), NEW_ID)
+    assert _exercises_of(course.path) == {"only": (*(e.id for e in course.exercises), NEW_ID)}

@@ -240,7 +240,7 @@ def _course_with_exercises_filled_in(tmp_path: Path):
     shutil.copy(COURSE.path, root / COURSE.path.name)
     shutil.copytree(COURSE.solutions_dir, root / "solutions")
     shutil.copytree(COURSE.solutions_dir, root / "exercises")
-    (root / "autograder").symlink_to(COURSE.parts_dir, target_is_directory=True)
+    (root / "grading").symlink_to(COURSE.layout.grading_dir, target_is_directory=True)
     return load_course(root / COURSE.path.name).only(e.id for e in COURSE.exercises)
 
 

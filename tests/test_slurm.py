@@ -23,11 +23,11 @@ import pytest
 from slurm_cluster import slurm_cluster, unavailable
 from test_batch import EXPECTED, TINY, _make_class, _wrong_answer
 
-from autograder.course import REPO_ROOT
 from autograder.shards import shard_of
 
 pytestmark = pytest.mark.slow
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 SUBMIT = REPO_ROOT / "deploy" / "slurm" / "submit.sh"
 SHARDS = 3
 # test_batch's class (solutions, a zip, stubs, a hostile member, a link) and three more, so each shard has some.

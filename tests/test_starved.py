@@ -68,7 +68,7 @@ def _grade(run: ExerciseRun, exercise: str = FUNCTION) -> list:
     """Every check of `exercise` on the student's `run`, against the recorded reference."""
     course_exercise = TINY.exercise(exercise)
     reference = reference_run(probe_request(TINY, exercise, TINY.solutions_dir, TINY.seed, reference=True),
-                              TINY.recordings_dir)
+                              TINY.layout.recording(exercise))
     return [grade_check(course_exercise, course_exercise.check(check_id), function, check_id,
                         lambda: Observed(course_exercise, run, lambda: reference))
             for check_id, function in check_functions(TINY, course_exercise).items()]
