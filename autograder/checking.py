@@ -15,13 +15,12 @@ from .course import Check, Exercise
 from .course_code import display_name
 from .errors import AutograderError, GraderError
 from .observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
+from .protocol import RUNNER_STOPS  # errors the runner writes itself, whose message says it all
 from .results import CheckResult
 
 __all__ = ["Observed", "CheckFailed", "NotChecked", "GraderError", "close", "describe_failure", "field_of",
            "floats", "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]
 
-# Errors the runner writes itself, whose message says it all.
-RUNNER_STOPS = ("WorkerStopped", "ProtocolViolation")
 # Characters of a failed check's printed output shown to the student (the end of it).
 PRINTED_SHOWN = 600
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .console_text import rendered
+from .protocol import GraderStop
 
 __all__ = ["ProbeOutcome", "ExerciseRun", "CheckFailed", "NotGraded", "STARVED", "starved", "floats", "number",
            "field_of"]
 
 # The error type of a probe (or an import) the machine kept from running: twice starved of the processor.
-STARVED = "GraderStarved"
+STARVED = GraderStop.STARVED.value
 
 
 class CheckFailed(AssertionError):

@@ -21,6 +21,7 @@ from typing import Mapping
 from .atomic import write_json_atomically
 from .errors import GraderError
 from .observations import ExerciseRun
+from .protocol import GraderStop, grader_error
 from .course import Course
 from .runner import ProbeRequest, probe_request, run_probes
 
@@ -134,10 +135,9 @@ def reference_run(request: ProbeRequest, recording: Path, cache_dir: Path | None
     if recorded is not None:
         return recorded
     if not request.module_path.is_file():  # the student release: recordings only, for the course seed
-        return ExerciseRun(request.exercise, str(request.module_path), import_error={
-            "type": "MissingReference",
-            "message": f"this copy of the grader has no reference data for seed {request.seed}; "
-                       "grade without --seed (the course seed)"})
+        return ExerciseRun(request.exercise, str(request.module_path), import_error=grader_error(
+            GraderStop.MISSING_REFERENCE, f"this copy of the grader has no reference data for seed {request.seed}; "
+                                          "grade without --seed (the course seed)"))
     if cache_dir is None:
         return run_probes(request)
     try:

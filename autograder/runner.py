@@ -27,7 +27,8 @@ from typing import Mapping
 from .cgroups import WorkerCgroup
 from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked, stop_group
 from .course import Course, CourseError, Limits
-from .observations import STARVED, ExerciseRun, ProbeOutcome
+from .observations import ExerciseRun, ProbeOutcome
+from .protocol import LOADED, REPORTED, RESERVED_KINDS, Event, GraderStop, grader_error
 from .sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
 from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
@@ -212,7 +213,7 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
                 if event is None:
                     return events, "garbled"
                 events.append(event)
-                if event["event"] in ("imported", "done", "failed"):
+                if event["event"] in (Event.IMPORTED, *REPORTED):
                     limit = limits.probe_seconds
                     clock.start()
                 if _finished(events, probes):
@@ -259,20 +260,20 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
 def _declared(events: list[dict]) -> list[str] | None:
     """The probe names the worker read from the probe module, before any student code ran."""
     for event in events:
-        if event.get("event") in ("imported", "import_failed"):
+        if event.get("event") in LOADED:
             return None
         names = event.get("names")
-        if event.get("event") == "probes" and isinstance(names, list) and all(isinstance(n, str) for n in names):
+        if event.get("event") == Event.PROBES and isinstance(names, list) and all(isinstance(n, str) for n in names):
             return names
     return None
 
 
 def _finished(events: list[dict], probes: list[str]) -> bool:
     """Every probe asked for (or, when none were named, every probe declared) has reported."""
-    if any(e.get("event") == "import_failed" for e in events):
+    if any(e.get("event") == Event.IMPORT_FAILED for e in events):
         return True
     expected = probes or _declared(events)
-    reported = {e.get("probe") for e in events if e.get("event") in ("done", "failed")}
+    reported = {e.get("probe") for e in events if e.get("event") in REPORTED}
     return expected is not None and set(expected) <= reported
 
 
@@ -285,9 +286,7 @@ def _decode(line: bytes) -> dict | None:
     return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
 
 
-# Verdicts that withhold judgement are the runner's alone: a worker that reports one claims it.
-RESERVED_ERRORS = frozenset({STARVED})
-_EVENT_KINDS = frozenset({"probes", "imported", "import_failed", "start", "done", "failed"})
+_EVENT_KINDS = frozenset(kind.value for kind in Event)
 
 
 def _claimed(error) -> dict:
@@ -295,8 +294,8 @@ def _claimed(error) -> dict:
     the student's code, or written to the channel) is the code's claim, and fails like any other error."""
     if not isinstance(error, dict):
         return {"type": "Error", "where": None, "todo": False, "message": ""}
-    if error.get("type") in RESERVED_ERRORS:
-        return {**error, "type": "ClaimedVerdict", "todo": False,
+    if error.get("type") in RESERVED_KINDS:
+        return {**error, "type": GraderStop.CLAIMED_VERDICT.value, "todo": False,
                 "message": f"your code reported {error.get('type')!r}, a verdict only the grader gives"}
     return error
 
@@ -313,14 +312,14 @@ def protocol_fault(events: list[dict], requested: list[str]) -> tuple[int, str] 
         kind, probe = event.get("event"), event.get("probe")
         if kind not in _EVENT_KINDS:
             return index, f"an unknown event {kind!r}"
-        if kind == "probes":
+        if kind == Event.PROBES:
             if index != 0:
                 return index, "a second list of probes"
             declared = event.get("names")
             continue
         if declared is None:
             return index, f"{kind!r} before the worker had started"
-        if kind in ("imported", "import_failed"):
+        if kind in LOADED:
             if loaded:
                 return index, f"{kind!r} after the module had loaded"
             loaded = True
@@ -328,7 +327,7 @@ def protocol_fault(events: list[dict], requested: list[str]) -> tuple[int, str] 
         if not loaded:
             return index, f"{kind!r} before the module had loaded"
         expected = requested or declared
-        if kind == "start":
+        if kind == Event.START:
             if current is not None:
                 return index, f"'start' of {probe!r} while {current!r} was running"
             if probe not in expected or probe in reported:
@@ -369,9 +368,9 @@ def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
 def _blame_protocol(run: ExerciseRun, pending: list[str], events: list[dict], fault: str) -> None:
     """Only code inside the worker writes out of turn on its channel: the import, or every probe not yet
     reported, fails with what broke the protocol. The worker is not started again for them."""
-    error = {"type": "ProtocolViolation", "where": None, "todo": False,
-             "message": f"the grader's channel received {fault}: code in the submission wrote to it"}
-    if not any(e["event"] == "imported" for e in events):
+    error = grader_error(GraderStop.PROTOCOL_VIOLATION,
+                         f"the grader's channel received {fault}: code in the submission wrote to it")
+    if not any(e["event"] == Event.IMPORTED for e in events):
         run.import_error = error
         return
     for probe in pending:
@@ -399,8 +398,7 @@ def stretched(request: ProbeRequest, share: float | None) -> ProbeRequest:
 
 
 def _starved(request: ProbeRequest, during: str) -> dict:
-    return {"type": STARVED, "where": None, "todo": False,
-            "message": NOT_GRADED_MESSAGE.format(seconds=_limit(request, during))}
+    return grader_error(GraderStop.STARVED, NOT_GRADED_MESSAGE.format(seconds=_limit(request, during)))
 
 
 def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseRun:
@@ -408,8 +406,8 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
     for a call the machine starved; `slow` is told when a call runs long (see SlowCall)."""
     run = ExerciseRun(exercise=request.exercise, module_path=str(request.module_path))
     if not request.module_path.is_file():
-        run.import_error = {"type": "FileNotFoundError", "where": None, "todo": False,
-                            "message": f"{request.module_path.name} is missing from the submission"}
+        run.import_error = grader_error(GraderStop.MISSING_FILE,
+                                        f"{request.module_path.name} is missing from the submission")
         return run
     pending = list(request.probes)  # empty until the worker declares its probes, when none were named
     run_again: set[str] = set()  # the calls (probes, or _IMPORT) already run again because they were starved
@@ -426,11 +424,11 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                 current = None
                 for event in events:
                     kind = event["event"]
-                    if kind == "import_failed":
+                    if kind == Event.IMPORT_FAILED:
                         run.import_error = _claimed(event.get("error"))
-                    elif kind == "start":
+                    elif kind == Event.START:
                         current = event.get("probe")
-                    elif kind in ("done", "failed") and event.get("probe") in pending:
+                    elif kind in REPORTED and event.get("probe") in pending:
                         outcome = ProbeOutcome.from_event(event)
                         if not outcome.ok:
                             outcome = dataclasses.replace(outcome, error=_claimed(outcome.error))
@@ -442,14 +440,14 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                     break
                 if run.import_error is not None or not stopped:
                     break
-                if not any(e["event"] == "imported" for e in events):  # stopped before the module loaded
+                if not any(e["event"] == Event.IMPORTED for e in events):  # stopped before the module loaded
                     if stopped == "starved" and _IMPORT not in run_again:
                         run_again.add(_IMPORT)
                         request = stretched(request, share)
                         continue
-                    run.import_error = _starved(request, "import") if stopped == "starved" else {
-                        "type": "WorkerStopped", "where": None, "todo": False,
-                        "message": "while importing the module, " + _describe_stop(stopped, request, "import")}
+                    run.import_error = _starved(request, "import") if stopped == "starved" else grader_error(
+                        GraderStop.WORKER_STOPPED,
+                        "while importing the module, " + _describe_stop(stopped, request, "import"))
                     break
                 if not pending:
                     break
@@ -460,8 +458,8 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                     request = stretched(request, share)
                     continue
                 run.outcomes[current] = ProbeOutcome(ok=False, error=_starved(request, "probe") if stopped == "starved"
-                                                     else {"type": "WorkerStopped", "where": None, "todo": False,
-                                                           "message": _describe_stop(stopped, request, "probe")})
+                                                     else grader_error(GraderStop.WORKER_STOPPED,
+                                                                       _describe_stop(stopped, request, "probe")))
                 pending.remove(current)
                 if not pending:
                     break
