@@ -33,6 +33,16 @@ def test_the_quick_start_commands_install_pytorch_from_the_cpu_index():
     assert installs and all(CPU_INDEX in line for line in installs), installs
 
 
+def test_each_quick_start_install_brings_the_courses_frameworks():
+    """The engine's own dependencies hold no framework: grading this course needs its extra (`course`, or
+    `test`, which holds it)."""
+    block = _section(README, "## Quick start").split("```bash\n", 1)[1].split("```", 1)[0]
+    installs = [line for line in block.splitlines() if "pip install" in line]
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "course" in extras and "course" in extras["test"][0]
+    assert len(installs) == 2 and all('-e ".[course]"' in line or '-e ".[test]"' in line for line in installs)
+
+
 def test_the_python_versions_are_the_ones_the_package_installs_on():
     requires = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert requires == ">=3.11,<3.14" and supported_pythons() == "3.11 to 3.13"
