@@ -9,9 +9,11 @@ is a claim (`ClaimedVerdict`), never a verdict. Standard library only.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Event", "GraderStop", "grader_error", "RESERVED_KINDS", "RUNNER_STOPS", "LOADED", "REPORTED"]
+__all__ = ["Event", "GraderStop", "WorkerEnd", "Exited", "grader_error", "RESERVED_KINDS", "RUNNER_STOPS", "LOADED",
+           "REPORTED"]
 
 
 class Event(str, Enum):
@@ -26,6 +28,22 @@ class Event(str, Enum):
 # The events after which the runner times a probe, and those that report one.
 LOADED = frozenset({Event.IMPORTED, Event.IMPORT_FAILED})
 REPORTED = frozenset({Event.DONE, Event.FAILED})
+
+
+class WorkerEnd(str, Enum):
+    """Why the runner stopped reading a worker before every probe had reported (worker_clock judges a
+    window that ran out by how the worker spent it)."""
+    WORKING = "working"    # it computed for its whole window: an endless loop, or far too much work
+    WAITING = "waiting"    # it sat waiting (a sleep, a lock, another process)
+    STARVED = "starved"    # the machine gave it too little processor time: not the code's doing
+    FLOOD = "flood"        # it wrote far more than the output limit
+    GARBLED = "garbled"    # its channel carried a line that is no event
+
+
+@dataclass(frozen=True)
+class Exited:
+    """The worker's process ended before every probe had reported: `code` as Popen reports it (-N: signal N)."""
+    code: int | None
 
 
 class GraderStop(str, Enum):

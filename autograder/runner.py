@@ -28,7 +28,7 @@ from .cgroups import WorkerCgroup
 from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked, stop_group
 from .course import Course, CourseError, Limits
 from .observations import ExerciseRun, ProbeOutcome
-from .protocol import LOADED, REPORTED, RESERVED_KINDS, Event, GraderStop, grader_error
+from .protocol import LOADED, REPORTED, RESERVED_KINDS, Event, Exited, GraderStop, WorkerEnd, grader_error
 from .sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
 from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
@@ -174,11 +174,11 @@ def _verdict(events: list[dict], clock: WorkerClock) -> str:
     """How a window that ran out was spent. Until the worker's first event it has run only the grader's
     own start (the sandbox, the interpreter, the probe code), never student code: whatever held it up
     there is the machine's doing, so it counts as starved. After that, the worker's clock judges."""
-    return "starved" if not events else clock.verdict()
+    return WorkerEnd.STARVED if not events else WorkerEnd(clock.verdict())
 
 
 def _read_events(read_end: int, limits: Limits, probes: list[str], clock: WorkerClock,
-                 slow: SlowCall | None = None) -> tuple[list[dict], str | None]:
+                 slow: SlowCall | None = None) -> tuple[list[dict], WorkerEnd | None]:
     """Events until every probe has reported or the channel closes; or why reading stopped:
     the time limit of a call that was "working", "waiting" or "starved" (see worker_clock), a
     "flood" or "garbled" output. (A child the worker started may hold the channel open.)"""
@@ -196,7 +196,7 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
             if slow is not None and slow.kind is None:
                 notice_in = NOTICE_FRACTION * limit - clock.elapsed()
                 if notice_in <= 0:
-                    slow.kind = "starved" if _verdict(events, clock) == "starved" else "working"
+                    slow.kind = "starved" if _verdict(events, clock) == WorkerEnd.STARVED else "working"
                 else:
                     wake = min(wake, notice_in)
             if not selector.select(timeout=wake):
@@ -206,12 +206,12 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
                 return events, None
             buffer += chunk
             if len(buffer) > limits.output_bytes * 4:
-                return events, "flood"
+                return events, WorkerEnd.FLOOD
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
                 event = _decode(line)
                 if event is None:
-                    return events, "garbled"
+                    return events, WorkerEnd.GARBLED
                 events.append(event)
                 if event["event"] in (Event.IMPORTED, *REPORTED):
                     limit = limits.probe_seconds
@@ -221,7 +221,7 @@ def _read_events(read_end: int, limits: Limits, probes: list[str], clock: Worker
 
 
 def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
-                slow: SlowCall | None = None) -> tuple[list[dict], str | None, str, float | None]:
+                slow: SlowCall | None = None) -> tuple[list[dict], WorkerEnd | Exited | None, str, float | None]:
     """Run one worker for `probes`; return its events, why it stopped early if it did, its isolation (forked
     by the batch's fork server where there is one that answers, else a fresh process) and, for a window that
     ran out, the share of a processor the worker got in it (None where the machine keeps no such figures)."""
@@ -236,7 +236,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
     stopped, share = None, None
     try:
         events, stopped = _read_events(read_end, request.limits, probes, clock, slow)
-        use = clock.use() if stopped == "starved" else None
+        use = clock.use() if stopped == WorkerEnd.STARVED else None
         share = use.ran / use.seconds if use is not None and use.seconds > 0 else None
     finally:
         os.close(read_end)
@@ -253,7 +253,7 @@ def _run_worker(request: ProbeRequest, probes: list[str], workdir: str, log,
         code = process.returncode
         if code is not None and code > 128 and isolation in ("bwrap", FORK_ISOLATION):
             code = 128 - code  # bubblewrap, as the fork server's init, reports a child killed by signal N as 128 + N
-        stopped = f"exit {code}"
+        stopped = Exited(code)
     return events, stopped, isolation, share
 
 
@@ -345,18 +345,18 @@ def _limit(request: ProbeRequest, during: str) -> float:
     return request.limits.import_seconds if during == "import" else request.limits.probe_seconds
 
 
-def _describe_stop(stopped: str, request: ProbeRequest, during: str) -> str:
-    if stopped == "working":
+def _describe_stop(stopped: WorkerEnd | Exited, request: ProbeRequest, during: str) -> str:
+    if stopped == WorkerEnd.WORKING:
         return (f"stopped after {_limit(request, during):g} s without finishing "
                 "(an endless loop, or far too much work?)")
-    if stopped == "waiting":
+    if stopped == WorkerEnd.WAITING:
         return (f"stopped after {_limit(request, during):g} s without finishing: it sat waiting rather than "
                 "computing (time.sleep, or waiting for a lock or another process?)")
-    if stopped == "flood":
+    if stopped == WorkerEnd.FLOOD:
         return "stopped: it wrote far more output than allowed"
-    if stopped == "garbled":
+    if stopped == WorkerEnd.GARBLED:
         return "stopped: the grader's channel received something that is not the grader's"
-    code = int(stopped.split()[1]) if stopped.split()[1].lstrip("-").isdigit() else None
+    code = stopped.code if isinstance(stopped, Exited) else None
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         reason = {"SIGKILL": " (out of memory or killed)", "SIGXFSZ": " (wrote too much output)",
@@ -441,11 +441,11 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                 if run.import_error is not None or not stopped:
                     break
                 if not any(e["event"] == Event.IMPORTED for e in events):  # stopped before the module loaded
-                    if stopped == "starved" and _IMPORT not in run_again:
+                    if stopped == WorkerEnd.STARVED and _IMPORT not in run_again:
                         run_again.add(_IMPORT)
                         request = stretched(request, share)
                         continue
-                    run.import_error = _starved(request, "import") if stopped == "starved" else grader_error(
+                    run.import_error = _starved(request, "import") if stopped == WorkerEnd.STARVED else grader_error(
                         GraderStop.WORKER_STOPPED,
                         "while importing the module, " + _describe_stop(stopped, request, "import"))
                     break
@@ -453,11 +453,11 @@ def run_probes(request: ProbeRequest, slow: SlowCall | None = None) -> ExerciseR
                     break
                 if current is None or current not in pending:
                     current = pending[0]
-                if stopped == "starved" and current not in run_again:
+                if stopped == WorkerEnd.STARVED and current not in run_again:
                     run_again.add(current)
                     request = stretched(request, share)
                     continue
-                run.outcomes[current] = ProbeOutcome(ok=False, error=_starved(request, "probe") if stopped == "starved"
+                run.outcomes[current] = ProbeOutcome(ok=False, error=_starved(request, "probe") if stopped == WorkerEnd.STARVED
                                                      else grader_error(GraderStop.WORKER_STOPPED,
                                                                        _describe_stop(stopped, request, "probe")))
                 pending.remove(current)

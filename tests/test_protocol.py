@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from autograder.protocol import RESERVED_KINDS, RUNNER_STOPS, Event, GraderStop, grader_error
+from autograder.protocol import RESERVED_KINDS, RUNNER_STOPS, Event, Exited, GraderStop, WorkerEnd, grader_error
 from autograder.runner import protocol_fault
 from autograder.sandbox import WORKER_FILE
 
@@ -32,6 +32,16 @@ def test_grader_errors_read_as_student_errors_do():
     error = grader_error(GraderStop.WORKER_STOPPED, "the process exited")
     assert error == {"type": "WorkerStopped", "where": None, "todo": False, "message": "the process exited"}
     assert RESERVED_KINDS <= {kind.value for kind in GraderStop} and RUNNER_STOPS <= {k.value for k in GraderStop}
+
+
+def test_a_stop_is_typed_not_a_string_to_split():
+    from autograder.runner import ProbeRequest, _describe_stop  # the runner's words for each kind of stop
+    request = ProbeRequest(exercise="x", module_path=WORKER_FILE, probe_files={}, seed=0)
+    assert "signal" not in _describe_stop(Exited(0), request, "probe") and "exit code 0" in \
+        _describe_stop(Exited(0), request, "probe")
+    assert "SIGKILL" in _describe_stop(Exited(-9), request, "probe")
+    assert {_describe_stop(end, request, "probe") for end in WorkerEnd if end != WorkerEnd.STARVED} \
+        .isdisjoint({_describe_stop(Exited(1), request, "probe")})
 
 
 def test_the_order_the_runner_enforces_is_the_events():
