@@ -173,3 +173,19 @@ def replay(course: Course, exercise_id: str, student: ExerciseRun, reference: Ex
         if not result.passed:
             failed[f"{exercise.id}.{check_id}"] = result.message
     return failed
+
+
+_REPLAYED: dict[tuple[Path, Path, int], dict[str, str]] = {}
+
+
+def replayed(course: Course, case: Path, seed: int) -> dict[str, str]:
+    """`exercise.check` -> message for every check the case fails at `seed`, replayed in the exercises it changes;
+    computed once per run (test_corpus.py and test_corpus_scores.py both read it)."""
+    key = (course.path, case, seed)
+    if key not in _REPLAYED:
+        failed: dict[str, str] = {}
+        for exercise in changed_exercises(course, case):
+            student = recorded_run(course, Entry(case, exercise, seed))
+            failed.update(replay(course, exercise, student, reference_for(course, exercise, seed)))
+        _REPLAYED[key] = failed
+    return dict(_REPLAYED[key])

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import tomlkit
 from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exercises, entry_files, entry_request,
-                               graded_exercises, recorded_run, recording_path, reference_for, replay, seeds_of,
-                               wanted_entries)
+                               graded_exercises, recorded_run, recording_path, reference_for, replay, replayed,
+                               seeds_of, wanted_entries)
 from submission_tools import CORPUS_KINDS, build_submission, case_files, case_name, corpus_cases, expectation
 
 from autograder.batch import grade_class
@@ -42,11 +42,7 @@ def _id(case: Path) -> str:
 
 def _replayed(case: Path, seed: int) -> dict[str, str]:
     """`exercise.check` -> message for every check the case fails, replayed in the exercises it changes."""
-    failed = {}
-    for exercise in changed_exercises(COURSE, case):
-        student = recorded_run(COURSE, Entry(case, exercise, seed))
-        failed.update(replay(COURSE, exercise, student, reference_for(COURSE, exercise, seed)))
-    return failed
+    return replayed(COURSE, case, seed)
 
 
 def _gated_behind(failed: dict[str, str]) -> set[str]:

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from corpus_recordings import Entry, changed_exercises, recorded_run, reference_for, replay, seeds_of
+from corpus_recordings import replayed, seeds_of
 from submission_tools import CORPUS_KINDS, case_name, corpus_cases
 
 from autograder.course import load_course
@@ -26,10 +26,7 @@ def corpus_scores() -> dict[str, dict[str, dict]]:
     for kind in CORPUS_KINDS:
         for case in corpus_cases(kind):
             for seed in seeds_of(course, case):
-                failed: dict[str, str] = {}
-                for exercise in changed_exercises(course, case):
-                    student = recorded_run(course, Entry(case, exercise, seed))
-                    failed.update(replay(course, exercise, student, reference_for(course, exercise, seed)))
+                failed = replayed(course, case, seed)
                 lost = sum(course.exercise(name.split(".")[0]).check(name.split(".")[1]).points for name in failed)
                 scores.setdefault(case_name(case), {})[str(seed)] = {"failed": sorted(failed), "points_lost": lost}
     return scores
