@@ -57,9 +57,9 @@ def unavailable(course: Course) -> str | None:
 class ForkServers:
     """The zygotes of one batch, one per exercise of `course`: `with ForkServers(course) as servers:`.
 
-    `servers.folder_in_use` is what lets a grading run use them (grade.grade's fork_server; "" if
-    none started), `servers.option` the same as a `pytest autograder` option; `servers.problems` says why an exercise has none. The zygotes die with the thread
-    that enters (the kernel's parent-death signal follows it), and with it their folder goes, even if
+    `servers.folder_in_use` is what lets a grading run use them (grade.grade's fork_server, or
+    `pytest autograder --fork-server`; "" if none started); `servers.problems` says why an exercise
+    has none. The zygotes die with the thread that enters (the kernel's parent-death signal follows it), and with it their folder goes, even if
     this process is killed with SIGKILL: enter from a thread that outlives the batch."""
 
     def __init__(self, course: Course) -> None:
@@ -75,11 +75,6 @@ class ForkServers:
             by_reason.setdefault(why, []).append(exercise)
         return [f"workers of {', '.join(exercises)} start fresh, with no fork server: {why}"
                 for why, exercises in by_reason.items()]
-
-    @property
-    def option(self) -> tuple[str, ...]:
-        """The `pytest autograder` option of `folder_in_use`."""
-        return ("--fork-server", self.folder_in_use) if self._zygotes else ()
 
     @property
     def folder_in_use(self) -> str:

@@ -213,7 +213,7 @@ def test_without_root_or_with_basic_isolation_there_is_no_fork_server():
     import dataclasses
     basic = dataclasses.replace(TINY, limits=dataclasses.replace(TINY.limits, isolation="basic"))
     with ForkServers(basic) as servers:
-        assert servers.option == () and set(servers.problems) == {e.id for e in TINY.exercises}
+        assert servers.folder_in_use == "" and set(servers.problems) == {e.id for e in TINY.exercises}
         assert servers.notes() == [f"workers of {', '.join(e.id for e in TINY.exercises)} start fresh, with no "
                                    "fork server: course.toml asks for basic isolation"]
 
@@ -248,7 +248,7 @@ def test_a_fork_server_that_would_fork_a_running_thread_refuses_and_workers_star
     changed = load_course(course / "course.toml")
     with ForkServers(changed) as servers:
         assert set(servers.problems) == {FUNCTION} and "threads run" in servers.problems[FUNCTION]
-        assert servers.option  # the other exercise's fork server serves
+        assert servers.folder_in_use  # the other exercise's fork server serves
     _submission(tmp_path / "class" / "right")
     results = grade_class(tmp_path / "class", tmp_path / "out", jobs=1, course_file=course / "course.toml")
     assert results["right"].score == TINY.max_points

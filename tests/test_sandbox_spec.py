@@ -99,7 +99,7 @@ def _view(tmp_path: Path, fork_servers: str) -> dict:
 def test_bubblewrap_and_the_fork_server_build_the_same_worker_view(tmp_path):
     fresh = _view(tmp_path, "")
     with ForkServers(TINY) as servers:
-        forked = _view(tmp_path, servers.option[1])
+        forked = _view(tmp_path, servers.folder_in_use)
     assert fresh.pop("given_writable") == forked.pop("given_writable") == [False, False]
     assert fresh.pop("pid") == forked.pop("pid") == 2  # pid 1 is the namespace's init, in both
     assert fresh["writable"] == {"/": False, "/dev": False, "/tmp": True, "/dev/shm": True, ".": True,
@@ -139,7 +139,7 @@ if __name__ == "__main__":  # print both views, side by side, to see where they 
     with tempfile.TemporaryDirectory() as scratch:
         fresh = _view(Path(scratch), "")
         with ForkServers(TINY) as servers:
-            forked = _view(Path(scratch), servers.option[1])
+            forked = _view(Path(scratch), servers.folder_in_use)
     for key in fresh:
         if fresh[key] != forked[key]:
             print(f"== {key}")
