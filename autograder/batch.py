@@ -34,7 +34,7 @@ from .exporters.report_html import report_html, ungraded_reasons
 from .grade import Graded, grade
 from .intake import Submission, collect
 from .official_seed import SEED_FILE, batch_seed, held_seed
-from .reference import REFERENCE_CACHE, recorded_curve_references
+from .reference import REFERENCE_CACHE, recorded_curve_references, settle_references
 from .results import CheckResult, RunResult
 from .shards import Shard, merge_shard_folders
 
@@ -183,6 +183,8 @@ def grade_class(submissions: Path, out: Path, jobs: int | None = None, seed: int
             records[submission.name] = record
         else:
             pending.append((submission, fingerprint))
+    if pending:
+        settle_references(course, seed, out / REFERENCE_CACHE, jobs or os.cpu_count() or 1)
     bar = _progress(len(pending))
     # Started from this thread, which outlives the pool: the zygotes live exactly as long as the batch.
     with ForkServers(course) if fork_servers and pending else contextlib.nullcontext() as servers, \

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping
 
@@ -27,6 +28,7 @@ from .runner import ProbeRequest, probe_request, run_probes
 
 __all__ = ["fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run",
            "cached_recording", "imported_siblings", "recorded_curve_references", "REFERENCE_CACHE",
+           "settle_references",
            "record_reference", "probe_sources"]
 
 # A batch's cache of live reference runs at other seeds than the course's, inside its OUT folder.
@@ -158,6 +160,20 @@ def recorded_curve_references(course: Course, seed: int, cache_dir: Path) -> dic
         if run is not None:
             observed[exercise.id] = run.to_json()
     return observed
+
+
+def settle_references(course: Course, seed: int, cache_dir: Path, jobs: int) -> None:
+    """Make the reference's run of every exercise at `seed` recorded before a batch grades anyone.
+
+    Otherwise the first submissions graded at once each run it live, and whether a
+    feedback page draws the reference's curve would depend on which thread finished
+    first: the same class would get other pages on another run.
+    """
+    requests = [probe_request(course, exercise.id, course.solutions_dir, seed, reference=True)
+                for exercise in course.exercises]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(lambda request: reference_run(request, course.layout.recording(request.exercise), cache_dir),
+                      requests))
 
 
 def record_reference(request: ProbeRequest, path: Path) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import reference
 from autograder.batch import free_text_columns, grade_class, rebuild_gradebook
 from autograder.course import load_course
 from autograder.course_code import check_names
@@ -120,6 +121,23 @@ def test_feedback_says_why_points_were_lost(graded_class):
     assert f"{CODE.file}: is a link" in eli and f"{CODE.file} is missing" in eli
     results = json.loads((out / "eli" / "results.json").read_text())
     assert any(CODE.file in reason for reason in results["extra_data"]["refused"])
+
+
+def test_a_feedback_page_draws_the_reference_however_slow_its_run(tmp_path, monkeypatch):
+    """eli's code is refused, so eli's checks never wait for the reference of that exercise. At a seed the
+    course has no recording for, the reference runs live; eli's page once drew its curve only if that run
+    happened to end before the page was written (a loaded machine made two gradings of one class differ)."""
+    record = reference.record_reference
+
+    def slow_record(request, path):
+        if request.exercise == CODE.id:  # the other exercise's reference, which eli's checks wait for, is quick
+            time.sleep(2)
+        return record(request, path)
+
+    monkeypatch.setattr(reference, "record_reference", slow_record)
+    out = tmp_path / "out"
+    grade_class(_make_class(tmp_path / "class", ("eli",)), out, jobs=2, seed=5, course_file=TINY.path)
+    assert 'alt="running total: yours over the reference"' in (out / "eli" / "feedback.html").read_text()
 
 
 def test_hostile_files_change_nothing_outside_out(graded_class):
