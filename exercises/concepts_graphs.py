@@ -11,33 +11,33 @@ float32 tensors of the same shape. What is printed?
   a) "tracing" once, at the first call, when TensorFlow runs the Python code
      to record the graph.
   b) "tracing" three times: Python runs the function body on every call.
-  c) "running" three times: tf.print is an operation in the graph, so it runs
+  c) Nothing at all: printing is not allowed inside a tf.function.
+  d) "running" three times: tf.print is an operation in the graph, so it runs
      every time the graph runs.
-  d) "running" once: the graph only runs when it is traced.
-  e) Nothing at all: printing is not allowed inside a tf.function.
+  e) "running" once: the graph only runs when it is traced.
 
 Question 2. A training step is a @tf.function step(x, y, lr), and the loop
 calls it with lr as a Python float that decays a little every epoch. What
 happens?
-  a) Each new Python value of lr is part of the trace's signature, so every
-     epoch traces the function again: slow, and a warning about retracing.
-  b) Nothing special: TensorFlow converts Python floats to tensors before it
+  a) Nothing special: TensorFlow converts Python floats to tensors before it
      looks for a trace.
-  c) Passing lr as a tensor (tf.constant(lr)), or keeping it in a
+  b) Each new Python value of lr is part of the trace's signature, so every
+     epoch traces the function again: slow, and a warning about retracing.
+  c) The step raises an error: tf.function accepts only tensors.
+  d) Passing lr as a tensor (tf.constant(lr)), or keeping it in a
      tf.Variable, traces once for every value.
-  d) The step raises an error: tf.function accepts only tensors.
   e) The graph keeps the first lr for ever, silently.
 
 Question 3. A pipeline augments images at random (a random flip in its
 map function) and caches. Where does cache() go?
-  a) After the random map: the first epoch's flips are cached, so later
-     epochs see the very same "random" images.
+  a) After the random map, so that the flips are computed only once and
+     every epoch is faster.
   b) Before the random map: the decoded images are cached, and every epoch
      draws new flips from them.
   c) Anywhere: cache() stores the function, not its results.
-  d) Before the random map, and an expensive deterministic step (decoding,
+  d) cache() cannot be used together with a random map.
+  e) Before the random map, and an expensive deterministic step (decoding,
      resizing) goes before cache() too, so that it runs only once.
-  e) cache() cannot be used together with a random map.
 """
 
 # TODO: answer each question: a set of letters, and why in your own words.
