@@ -159,7 +159,7 @@ def check_export_loads_elsewhere(observed: Observed):
                           "with saved_model.pb and variables/")
     elsewhere = field_of(student, "elsewhere")
     if "load_error" in elsewhere:
-        raise CheckFailed(f"a fresh Python without your code could not load what {call} wrote: "
+        raise CheckFailed(f"a process without your code could not load what {call} wrote: "
                           f"{elsewhere['load_error']}")
 
 

@@ -4,15 +4,14 @@ Runs inside the worker, next to student code, so it holds no expected value: the
 data, seeds, models, optimizers and paths are the grader's own. Rows carry their
 own number in their first column, so an epoch's order can be read back; the
 preprocessing function the grader hands over counts its calls. The exported model
-is loaded by a fresh Python process that imports none of the student's code, as a
-server would load it.
+is loaded by a process that holds none of the student's code, as a server would
+load it: forked at setup, before the worker imports the student's module, with
+TensorFlow already imported (a new Python would import it again, seconds of work).
 """
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,10 +23,13 @@ import keras  # noqa: E402
 
 
 def setup() -> None:
-    """One thread each way: tiny tensors run faster, and results do not depend on the core count."""
+    """One thread each way: tiny tensors run faster, and results do not depend on the core count. Then the
+    loader of exports is forked, before the student's module is imported."""
+    global LOADER
     tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.config.threading.set_intra_op_parallelism_threads(1)
     keras.utils.disable_interactive_logging()
+    LOADER = fork_loader()
 
 
 def reseed(seed: int) -> None:
@@ -181,49 +183,64 @@ def probe_train(student, context: SimpleNamespace) -> dict:
 
 # ---- serving ----
 
-LOAD_ELSEWHERE = """
-import json, os, sys
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-import numpy as np
-import tensorflow as tf
-path, inputs = sys.argv[1], np.asarray(json.loads(sys.argv[2]), dtype="float32")
-facts = {}
-try:
-    loaded = tf.saved_model.load(path)
-except Exception as error:
-    facts["load_error"] = f"{type(error).__name__}: {str(error).strip()[:300]}"
-else:
+LOADER = None  # (requests, answers): the pipes to the loader forked at setup
+
+
+def fork_loader():
+    """A process that holds none of the student's code (it is forked before their module is imported) and
+    loads, for each request, a SavedModel with tf.saved_model.load; it ends with the worker (its requests
+    pipe closes)."""
+    requests_read, requests_write = os.pipe()
+    answers_read, answers_write = os.pipe()
+    if os.fork() == 0:
+        try:
+            os.close(requests_write)
+            os.close(answers_read)
+            with os.fdopen(requests_read) as requests, os.fdopen(answers_write, "w") as answers:
+                for line in requests:
+                    path, inputs = json.loads(line)
+                    answers.write(json.dumps(load_elsewhere(path, inputs)) + "\n")
+                    answers.flush()
+        finally:
+            os._exit(0)
+    os.close(requests_read)
+    os.close(answers_write)
+    return os.fdopen(requests_write, "w"), os.fdopen(answers_read)
+
+
+def load_elsewhere(path: str, inputs: list) -> dict:
+    """What loading the SavedModel at `path` gives: its signatures, and what the one a server calls gives."""
+    facts: dict = {}
+    try:
+        loaded = tf.saved_model.load(path)
+    except Exception as error:
+        return {"load_error": plain_error(error)}
     facts["signatures"] = sorted(loaded.signatures)
-    facts["serve_endpoint"] = callable(getattr(loaded, "serve", None))
     name = "serve" if "serve" in loaded.signatures else "serving_default"
     if name in loaded.signatures:
         try:
-            out = loaded.signatures[name](tf.constant(inputs))
+            out = loaded.signatures[name](tf.constant(np.asarray(inputs, dtype="float32")))
             facts["outputs"] = [float(v) for v in np.asarray(next(iter(out.values()))).ravel()]
         except Exception as error:
-            facts["call_error"] = f"{type(error).__name__}: {str(error).strip()[:300]}"
-print(json.dumps(facts))
-"""
+            facts["call_error"] = plain_error(error)
+    return facts
 
 
-def _fresh_process_loads(path: Path, inputs: np.ndarray) -> dict:
-    """tf.saved_model.load in a new Python (isolated mode, in an empty folder: none of the student's code
-    on its path), and the outputs of the signature a server calls."""
-    empty = path.parent / "elsewhere"
-    empty.mkdir(exist_ok=True)
-    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-I", "-c", LOAD_ELSEWHERE, str(path.resolve()),
-                           json.dumps(inputs.tolist())], cwd=empty, env=environment, capture_output=True,
-                          text=True, timeout=600)
-    lines = done.stdout.strip().splitlines()
+def _loaded_elsewhere(path: Path, inputs: np.ndarray) -> dict:
+    """The loader's answer for the export at `path`."""
     try:
-        return json.loads(lines[-1])
-    except (IndexError, ValueError):
-        return {"load_error": f"the loading process ended with code {done.returncode}: {done.stderr.strip()[-300:]}"}
+        requests, answers = LOADER
+        requests.write(json.dumps([str(path.resolve()), inputs.tolist()]) + "\n")
+        requests.flush()
+        answer = answers.readline()
+        return json.loads(answer)
+    except (TypeError, OSError, ValueError):
+        return {"load_error": "the grader's loading process did not answer"}
 
 
 def probe_export(student, context: SimpleNamespace) -> dict:
-    """export_for_serving() of the grader's network, loaded back by a fresh process on the grader's inputs."""
+    """export_for_serving() of the grader's network, loaded back on the grader's inputs by the loader, which
+    holds none of the student's code."""
     model = grader_model(context.probe_seed)
     folder = Path.cwd() / f"export-{context.probe_seed % 10_000}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -234,5 +251,5 @@ def probe_export(student, context: SimpleNamespace) -> dict:
              "files": sorted(p.name for p in path.iterdir()) if path.is_dir() else [],
              "probabilities": [float(v) for v in np.asarray(model(inputs)).ravel()]}
     if path.exists() and not context.reference:  # the checks compare with the reference's model itself
-        facts["elsewhere"] = _fresh_process_loads(path, inputs)
+        facts["elsewhere"] = _loaded_elsewhere(path, inputs)
     return facts
