@@ -3,27 +3,7 @@ from __future__ import annotations
 
 from autograder.checking import CheckFailed, Observed, field_of, floats, head
 
-
-def _orders(epochs: list[dict]) -> list[list[int]]:
-    return [field_of(epoch, "rows") for epoch in epochs]
-
-
-def _epoch_fault(epoch: dict, rows: int, batch: int) -> str | None:
-    """What is wrong with one pass over a dataset of `rows` numbered rows, or None."""
-    if field_of(epoch, "dtypes") != ["float32/float32"]:
-        return f"its batches hold {', '.join(epoch['dtypes']) or 'nothing'} (x/y), expected float32/float32"
-    order, sizes = epoch["rows"], epoch["sizes"]
-    expected_sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
-    if sorted(order) != list(range(rows)):
-        lost = sorted(set(range(rows)) - set(order))
-        twice = sorted({row for row in order if order.count(row) > 1})
-        return (f"an epoch gave {len(order)} rows for {rows}" + (f", without rows {lost[:5]}" if lost else "")
-                + (f", with rows {twice[:5]} more than once" if twice else ""))
-    if sizes != expected_sizes:
-        return f"an epoch came in batches of {sizes}, expected {expected_sizes} (batch_size={batch})"
-    if not epoch.get("paired"):
-        return "some y is not the target of its own x: keep the rows of X and Y together"
-    return None
+from ._epochs import epoch_fault, orders, reshuffle_fault
 
 
 def check_dataset_epochs(observed: Observed):
@@ -32,7 +12,7 @@ def check_dataset_epochs(observed: Observed):
     rows, batch = field_of(student, "rows"), field_of(student, "batch_size")
     for key, call in (("first", observed.call("dataset")), ("plain", "make_dataset(X, Y, batch_size, seed)")):
         for epoch in field_of(student, key):
-            fault = _epoch_fault(epoch, rows, batch)
+            fault = epoch_fault(epoch, rows, batch)
             if fault:
                 raise CheckFailed(f"{call}: {fault}")
 
@@ -55,28 +35,25 @@ def check_dataset_shuffles_fully(observed: Observed):
     """make_dataset() shuffles across the whole data, not within a small buffer"""
     student = observed.student("dataset")
     rows = field_of(student, "rows")
-    orders = _orders(field_of(student, "first")) + _orders(field_of(student, "second"))
-    reach = max(row - position for order in orders for position, row in enumerate(order))
+    passes = orders(field_of(student, "first")) + orders(field_of(student, "second"))
+    reach = max(row - position for order in passes for position, row in enumerate(order))
     if reach < rows // 2:
-        raise CheckFailed(f"in {len(orders)} epochs of {observed.call('dataset')}, no row came more than {reach} "
+        raise CheckFailed(f"in {len(passes)} epochs of {observed.call('dataset')}, no row came more than {reach} "
                           f"places before its own position among {rows}: the shuffle buffer holds only a few rows")
 
 
 def check_dataset_reshuffles(observed: Observed):
     """make_dataset() gives every epoch an order of its own"""
-    first = _orders(field_of(observed.student("dataset"), "first"))
-    if first[0] == list(range(len(first[0]))):
-        raise CheckFailed(f"{observed.call('dataset')} gives the rows in order: it does not shuffle")
-    if len({tuple(order) for order in first}) < len(first):
-        raise CheckFailed(f"{observed.call('dataset')} gives the same order in {len(first)} epochs: "
-                          f"{first[0][:8]}…")
+    fault = reshuffle_fault(orders(field_of(observed.student("dataset"), "first")), observed.call("dataset"))
+    if fault:
+        raise CheckFailed(fault)
 
 
 def check_dataset_seeded(observed: Observed):
     """Two datasets made with one seed give the same epochs; another seed, another order"""
     student = observed.student("dataset")
     call, seed = observed.call("dataset"), field_of(student, "seed")
-    first, second, other = (_orders(field_of(student, key)) for key in ("first", "second", "other"))
+    first, second, other = (orders(field_of(student, key)) for key in ("first", "second", "other"))
     if first != second:
         raise CheckFailed(f"two datasets made by {call} give other orders (first rows {first[0][:6]} against "
                           f"{second[0][:6]}): pass the seed to shuffle()")

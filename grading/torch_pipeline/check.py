@@ -3,30 +3,7 @@ from __future__ import annotations
 
 from autograder.checking import CheckFailed, GraderError, Observed, field_of, floats, head
 
-
-def _orders(epochs: list[dict]) -> list[list[int]]:
-    return [field_of(epoch, "rows") for epoch in epochs]
-
-
-def _epoch_fault(epoch: dict, rows: int, batch: int) -> str | None:
-    """What is wrong with one pass over a loader of `rows` numbered rows, or None."""
-    if field_of(epoch, "dtypes") != ["float32/float32"]:
-        return f"its batches hold {', '.join(epoch['dtypes']) or 'nothing'} (x/y), expected float32/float32"
-    order, sizes = epoch["rows"], epoch["sizes"]
-    expected_sizes = [batch] * (rows // batch) + ([rows % batch] if rows % batch else [])
-    if sorted(order) != list(range(rows)):
-        lost = sorted(set(range(rows)) - set(order))
-        twice = sorted({row for row in order if order.count(row) > 1})
-        if lost and sizes == expected_sizes[:-1]:
-            return (f"an epoch gave {len(order)} of the {rows} rows, in batches of {sizes}: the last, smaller "
-                    f"batch of {rows % batch} was dropped")
-        return (f"an epoch gave {len(order)} rows for {rows}" + (f", without rows {lost[:5]}" if lost else "")
-                + (f", with rows {twice[:5]} more than once" if twice else ""))
-    if sizes != expected_sizes:
-        return f"an epoch came in batches of {sizes}, expected {expected_sizes} (batch_size={batch})"
-    if not epoch.get("paired"):
-        return "some y is not the target of its own x: keep the rows of X and Y together"
-    return None
+from ._epochs import epoch_fault, orders, reshuffle_fault
 
 
 def check_loader_batches(observed: Observed):
@@ -34,7 +11,7 @@ def check_loader_batches(observed: Observed):
     student = observed.student("loader")
     rows, batch = field_of(student, "rows"), field_of(student, "batch_size")
     for epoch in field_of(student, "first") + field_of(student, "other"):
-        fault = _epoch_fault(epoch, rows, batch)
+        fault = epoch_fault(epoch, rows, batch)
         if fault:
             raise CheckFailed(f"{observed.call('loader')}: {fault}")
 
@@ -43,7 +20,7 @@ def check_loader_seeded(observed: Observed):
     """Two loaders made with one seed give the same epochs, whatever else draws random numbers; another seed, another order"""
     student = observed.student("loader")
     call, seed = observed.call("loader"), field_of(student, "seed")
-    first, second, other = (_orders(field_of(student, key)) for key in ("first", "second", "other"))
+    first, second, other = (orders(field_of(student, key)) for key in ("first", "second", "other"))
     if first == second and first[0] == other[0]:
         raise CheckFailed(f"{call} and make_loader(..., seed={seed + 1}) give the same order: "
                           "the seed you are given must choose it")
@@ -59,12 +36,9 @@ def check_loader_seeded(observed: Observed):
 def check_loader_reshuffles(observed: Observed):
     """A shuffling loader visits the rows in a new order every epoch"""
     student = observed.student("loader")
-    first = _orders(field_of(student, "first"))
-    if first[0] == list(range(len(first[0]))):
-        raise CheckFailed(f"{observed.call('loader')} gives the rows in order: it does not shuffle")
-    if len({tuple(order) for order in first}) < len(first):
-        raise CheckFailed(f"{observed.call('loader')} gives the same order in {len(first)} epochs: "
-                          f"{first[0][:8]}…")
+    fault = reshuffle_fault(orders(field_of(student, "first")), observed.call("loader"))
+    if fault:
+        raise CheckFailed(fault)
 
 
 def check_loader_in_order(observed: Observed):
@@ -72,7 +46,7 @@ def check_loader_in_order(observed: Observed):
     student = observed.student("loader_in_order")
     rows, batch = field_of(student, "rows"), field_of(student, "batch_size")
     for epoch in field_of(student, "epochs"):
-        fault = _epoch_fault(epoch, rows, batch)
+        fault = epoch_fault(epoch, rows, batch)
         if fault:
             raise CheckFailed(f"{observed.call('loader_in_order')}: {fault}")
         if epoch["rows"] != list(range(rows)):
