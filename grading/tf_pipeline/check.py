@@ -1,7 +1,8 @@
 """Checks for tf_pipeline. Each docstring is the name the student sees; points and hints are in course.toml."""
 from __future__ import annotations
 
-from autograder.checking import CheckFailed, Observed, field_of, floats, head
+from autograder.checking import CheckFailed, NotChecked, Observed, field_of, floats, head
+from autograder.course_code import display_name
 
 from ._epochs import epoch_fault, orders, reshuffle_fault
 
@@ -87,8 +88,9 @@ def check_train_step_traces_once(observed: Observed):
     """step(x, y) does not trace again for every new batch size"""
     student = observed.student("train_step")
     first, last = field_of(student, "traces_after_first"), field_of(student, "traces")
-    if not isinstance(first, int) or not isinstance(last, int):
-        raise CheckFailed("the step's tracing count could not be read")
+    if not student.get("is_function") or not isinstance(first, int) or not isinstance(last, int):
+        raise NotChecked(f"not checked: depends on \"{display_name(check_train_step_is_function)}\", which "
+                         "must pass first (only a tf.function is traced)")
     if last - first > 1:
         raise CheckFailed(f"step(x, y) traced {last - first} more times over batches of 4, 3 and 7 rows: a new graph "
                           "for every batch size; give it an input_signature with None as the batch dimension")
@@ -143,7 +145,10 @@ def check_export_loads_elsewhere(observed: Observed):
 def check_export_serves_probabilities(observed: Observed):
     """The exported SavedModel's serving signature gives the model's probabilities"""
     student, reference = observed.student("export"), observed.reference("export")
-    elsewhere = field_of(student, "elsewhere")
+    elsewhere = student.get("elsewhere")
+    if not isinstance(elsewhere, dict) or "load_error" in elsewhere:
+        raise NotChecked(f"not checked: depends on \"{display_name(check_export_loads_elsewhere)}\", which "
+                         "must pass first")
     signatures = elsewhere.get("signatures") or []
     if "serve" not in signatures and "serving_default" not in signatures:
         raise CheckFailed(f"the SavedModel has the signatures {signatures or 'none'}: a server calls \"serve\" "

@@ -1,7 +1,8 @@
 """Checks for torch_pipeline. Each docstring is the name the student sees; points and hints are in course.toml."""
 from __future__ import annotations
 
-from autograder.checking import CheckFailed, GraderError, Observed, field_of, floats, head
+from autograder.checking import CheckFailed, GraderError, NotChecked, Observed, field_of, floats, head
+from autograder.course_code import display_name
 
 from ._epochs import epoch_fault, orders, reshuffle_fault
 
@@ -148,6 +149,9 @@ def check_train_epoch_losses(observed: Observed):
     """train_minibatches() returns each epoch's mean loss over the rows"""
     student, reference = observed.student("train"), observed.reference("train")
     found = _losses(observed, student, len(reference["losses"]))
+    if not observed.close(floats(field_of(student, "weights"), "the trained weights"), reference["weights"]):
+        raise NotChecked(f"not checked: depends on \"{display_name(check_train_updates)}\", which must pass "
+                         "first (other weights give other losses)")
     if not observed.close(found, reference["losses"]):
         raise CheckFailed(f"{observed.call('train')} returned the losses {head(found)}, expected "
                           f"{head(reference['losses'])}" + _train_mistake(observed, reference, "losses", found))
