@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from .course import Course, default_course_file, load_course
-from .errors import AutograderError
-from .submit import pack_submission, quick_check, submission_name
-from .verdict import RECORD_NAME, verdict
+from autograder import ENGINE_DIR
+from autograder.course.model import Course, default_course_file, load_course
+from autograder.errors import AutograderError
+from autograder.submit import pack_submission, quick_check, submission_name
+from autograder.verdict import RECORD_NAME, verdict
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-# The instructor's copy: the student release leaves release.py out, and with it every instructor verb.
-INSTRUCTOR_COPY = (PACKAGE_DIR / "release.py").is_file()
+# The instructor's copy: the student release leaves instructor/ out, and with it every instructor verb.
+INSTRUCTOR_COPY = (ENGINE_DIR / "instructor" / "release.py").is_file()
 INTERRUPTED = "interrupted: run the same command to resume"
 
 
@@ -67,7 +67,7 @@ def run_check(args: argparse.Namespace) -> int:
     """`pytest autograder` wherever the command is typed: pytest finds its plugin only in an
     `autograder/` folder beside it, so it is given this package's own folder. Other options go
     to pytest as they are, and relative paths in them stay relative to the folder typed in."""
-    command = [sys.executable, "-m", "pytest", str(PACKAGE_DIR), f"--course={Path(args.course).resolve()}",
+    command = [sys.executable, "-m", "pytest", str(ENGINE_DIR), f"--course={Path(args.course).resolve()}",
                "-p", "no:cacheprovider", *args.pytest_options]
     try:
         return subprocess.run(command).returncode
@@ -98,8 +98,8 @@ def run_verdict(args: argparse.Namespace) -> int:
 
 def run_snapshot(args: argparse.Namespace) -> int:
     """Record the reference observations of every exercise for the course seed."""
-    from .reference import record_reference
-    from .runner import probe_request
+    from autograder.run.reference import record_reference
+    from autograder.run.runner import probe_request
     course = _course(args)
     if args.exercise:
         course = course.only(args.exercise)
@@ -112,7 +112,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
 
 def run_stubs(args: argparse.Namespace) -> int:
     """Regenerate exercises/ from solutions/, or (--check) say which stubs are stale."""
-    from .stubs import generate_stubs, stale_stubs
+    from autograder.instructor.stubs import generate_stubs, stale_stubs
     course = _course(args)
     names = [e.id for e in course.exercises]
     if args.check:
@@ -126,15 +126,15 @@ def run_stubs(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from .scaffold import new_exercise
+    from autograder.instructor.scaffold import new_exercise
     for path in new_exercise(_course(args), args.exercise_id, args.assignment):
         print(f"wrote {path}")
     return 0
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from .batch import grade_class
-    from .sandbox import isolation_level, why_basic
+    from autograder.instructor.batch import grade_class
+    from autograder.run.sandbox import isolation_level, why_basic
     course = _assignment(args)
     if args.merge is not None:
         if args.shard is not None or args.seed is not None:
@@ -145,7 +145,7 @@ def run_grade(args: argparse.Namespace) -> int:
         print("warning: grading with basic isolation (separate processes and limits only: student code may "
               f"write wherever this user can, OUT included): {why_basic(course.limits.isolation)}", file=sys.stderr)
     if getattr(args, "similarity", False):  # a missing tool is said before grading, not after
-        from .similarity import need
+        from autograder.similarity.ranking import need
         need("copydetect")
     try:
         results = grade_class(args.submissions, args.out, jobs=args.jobs, seed=args.seed, course_file=course.path,
@@ -168,7 +168,7 @@ def run_grade(args: argparse.Namespace) -> int:
 def run_merge(args: argparse.Namespace, course: Course) -> int:
     """`grade --merge`: the class's gradebook and reports from its shards; status 1 if any submission is
     not in them as it is now."""
-    from .batch import merge_class
+    from autograder.instructor.batch import merge_class
     merged = merge_class(args.submissions, args.out, args.merge, course_file=course.path, assignment=course.id)
     print("\n".join(grade_summary(merged.results, args.out)))
     if getattr(args, "similarity", False):
@@ -183,7 +183,7 @@ def run_merge(args: argparse.Namespace, course: Course) -> int:
 
 def grade_summary(results: dict, out: Path) -> list[str]:
     """What `grade` says when done: counts, the mean score and where to read more (report.md has the rest)."""
-    from .batch import read_records
+    from autograder.instructor.batch import read_records
     records = read_records(out)
     incomplete = sorted(name for name in results if records.get(name, {}).get("fingerprint", "incomplete")
                         == "incomplete")
@@ -198,7 +198,7 @@ def grade_summary(results: dict, out: Path) -> list[str]:
 
 
 def _similarity(course: Course, submissions: Path, out: Path, graded: Path | None) -> None:
-    from .similarity import write_similarity
+    from autograder.similarity.ranking import write_similarity
     rows = write_similarity(course, submissions, out, graded=graded)
     marked = sum(row.stands_out for row in rows)
     print(f"{marked} pairs stand out from their class's baseline (pairs to read, not verdicts): "
@@ -212,7 +212,7 @@ def run_similarity(args: argparse.Namespace) -> int:
 
 def run_gradebook(args: argparse.Namespace) -> int:
     """Rebuild grades.csv (manual points merged in); with --lms, also write the file that LMS imports."""
-    from .batch import graded_assignment, read_records, rebuild_gradebook
+    from autograder.instructor.batch import graded_assignment, read_records, rebuild_gradebook
     course = _course(args)
     if args.lms is None and (args.roster or args.lms_out or args.match_column or args.column
                              or args.allow_unmatched):
@@ -229,7 +229,7 @@ def run_gradebook(args: argparse.Namespace) -> int:
     print(f"rebuilt {args.out / 'grades.csv'}")
     if args.lms is None:
         return 0
-    from .exporters.lms import DEFAULT_MATCH_COLUMN, export_grades, read_totals, summary_lines
+    from autograder.exporters.lms import DEFAULT_MATCH_COLUMN, export_grades, read_totals, summary_lines
     totals = read_totals(args.out / "grades.csv")
     if not totals:
         raise AutograderError(f"{args.out} holds no graded submission: grade the class into it first")
@@ -250,12 +250,12 @@ def _wrote(what: str, where: Path) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from .release import write_release
+    from autograder.instructor.release import write_release
     return _wrote("student release", write_release(_assignment(args), args.out))
 
 
 def run_nbgrader(args: argparse.Namespace) -> int:
-    from .nbgrader_course import write_nbgrader_course
+    from autograder.platforms.nbgrader import write_nbgrader_course
     course = _course(args)
     write_nbgrader_course(course, args.course_dir, force=args.force,
                           assignments=[course.assignment(args.assignment).id] if args.assignment else None)
@@ -263,12 +263,12 @@ def run_nbgrader(args: argparse.Namespace) -> int:
 
 
 def run_gradescope(args: argparse.Namespace) -> int:
-    from .gradescope_package import build_gradescope_zip
+    from autograder.platforms.gradescope import build_gradescope_zip
     return _wrote("Gradescope autograder", build_gradescope_zip(_assignment(args), args.out))
 
 
 def run_prairielearn(args: argparse.Namespace) -> int:
-    from .prairielearn_package import build_prairielearn
+    from autograder.platforms.prairielearn import build_prairielearn
     question = build_prairielearn(_assignment(args), args.out, repository=args.image)
     print(f"PrairieLearn question written to {question}; its image to {args.out / 'image'} (see README.txt there)")
     return 0
@@ -303,28 +303,28 @@ def _student_verbs(verbs, shared: argparse.ArgumentParser) -> None:
 def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
     """Each verb only where its module is, so that a copy without it never offers it."""
     def verb(name: str, module: str, func, summary: str) -> argparse.ArgumentParser | None:
-        if not (PACKAGE_DIR / module).is_file():
+        if not (ENGINE_DIR / module).is_file():
             return None
         parser = verbs.add_parser(name, parents=[shared], help=summary)
         parser.set_defaults(func=func)
         return parser
 
-    record = verb("snapshot", "reference.py", run_snapshot, "record the reference observations for the course seed")
+    record = verb("snapshot", "run/reference.py", run_snapshot, "record the reference observations for the course seed")
     if record:
         record.add_argument("--solutions", type=Path, default=None, help="default: the course's solutions/")
         record.add_argument("--exercise", action="append", default=None,
                             help="record only this exercise (repeat for several; default: every exercise)")
-    stubs = verb("stubs", "stubs.py", run_stubs, "write exercises/ from the solution regions of solutions/")
+    stubs = verb("stubs", "instructor/stubs.py", run_stubs, "write exercises/ from the solution regions of solutions/")
     if stubs:
         stubs.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
-    new = verb("new", "scaffold.py", run_new, "scaffold a new exercise: solution, its grading/ home, its course.toml table")
+    new = verb("new", "instructor/scaffold.py", run_new, "scaffold a new exercise: solution, its grading/ home, its course.toml table")
     if new:
         new.add_argument("exercise_id", help="the new exercise's id, a Python module name")
         new.add_argument("--assignment", default=None,
                          help="the [[assignments]] id it joins (needed when course.toml has more than one)")
-    grade = verb("grade", "batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
+    grade = verb("grade", "instructor/batch.py", run_grade, "grade a folder of submissions (folders or .zip files) into OUT")
     if grade:
-        from .shards import parse_shard
+        from autograder.instructor.shards import parse_shard
         grade.add_argument("submissions", type=Path,
                            help="the class: one folder or .zip file per submission, named by student id")
         grade.add_argument("--out", type=Path, required=True,
@@ -348,10 +348,10 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         grade.add_argument("--fresh-workers", action="store_true",
                            help="start every worker as a fresh process, as pytest autograder does, instead of forking "
                                 "it from the batch's fork servers (for comparison; grades are the same)")
-        if (PACKAGE_DIR / "similarity.py").is_file():
+        if (ENGINE_DIR / "similarity" / "ranking.py").is_file():
             grade.add_argument("--similarity", action="store_true",
                                help="then write OUT/similarity.html and .csv from the graded submissions")
-    alike = verb("similarity", "similarity.py", run_similarity,
+    alike = verb("similarity", "similarity/ranking.py", run_similarity,
                  "list pairs of submissions more alike than their class's baseline, to read side by side")
     if alike:
         alike.add_argument("submissions", type=Path)
@@ -359,7 +359,7 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         alike.add_argument("--graded", type=Path, default=None,
                            help="a folder `grade` wrote: free-text answers as grading saw them "
                                 "(default: read from each file's literal constants, without running it)")
-    book = verb("gradebook", "batch.py", run_gradebook,
+    book = verb("gradebook", "instructor/batch.py", run_gradebook,
                 "rebuild grades.csv from OUT, merging the manual points of answers.csv")
     if book:
         book.add_argument("out", type=Path, help="the folder `grade --out` wrote")
@@ -379,21 +379,21 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
                          help="the grade column to add or fill (default: '<assignment title> (<assignment id>)')")
         lms.add_argument("--allow-unmatched", action="store_true",
                          help="write the file even if some submissions match no roster row (they are left out)")
-    _writes_one_assignment(verb("release", "release.py", run_release,
+    _writes_one_assignment(verb("release", "instructor/release.py", run_release,
                                 "write the student version (no solutions, keys or hidden checks)"),
                            "a new or empty folder to write it into", "release")
-    notebooks = verb("nbgrader", "nbgrader_course.py", run_nbgrader,
+    notebooks = verb("nbgrader", "platforms/nbgrader.py", run_nbgrader,
                      "write an nbgrader course (config and source notebook)")
     if notebooks:
         notebooks.add_argument("course_dir", type=Path)
         notebooks.add_argument("--assignment", default=None, metavar="ID",
                                help="write only this assignment (default: one nbgrader assignment for each)")
         notebooks.add_argument("--force", action="store_true", help="replace a config or notebook edited since")
-    _writes_one_assignment(verb("gradescope", "gradescope_package.py", run_gradescope,
+    _writes_one_assignment(verb("gradescope", "platforms/gradescope.py", run_gradescope,
                                 "build a Gradescope autograder zip"),
                            "the zip to write, e.g. autograder.zip", "build the autograder of")
     prairielearn = _writes_one_assignment(
-        verb("prairielearn", "prairielearn_package.py", run_prairielearn,
+        verb("prairielearn", "platforms/prairielearn.py", run_prairielearn,
              "write a PrairieLearn question (external grading) and the image it runs in"),
         "folder for questions/<assignment>/ and image/", "write the question of")
     if prairielearn:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-from .console_text import rendered
-from .course import Check, Exercise
-from .course_code import display_name
-from .errors import AutograderError, GraderError
-from .observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
-from .protocol import RUNNER_STOPS  # errors the runner writes itself, whose message says it all
-from .results import CheckResult
+from autograder.console_text import rendered
+from autograder.course.model import Check, Exercise
+from autograder.course.code import display_name
+from autograder.errors import AutograderError, GraderError
+from autograder.run.observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
+from autograder.run.protocol import RUNNER_STOPS  # errors the runner writes itself, whose message says it all
+from autograder.results import CheckResult
 
 __all__ = ["Observed", "CheckFailed", "NotChecked", "GraderError", "close", "describe_failure", "field_of",
            "floats", "values_of", "head", "grade_check", "failure_message", "PRINTED_SHOWN"]

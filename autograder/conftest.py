@@ -15,15 +15,15 @@ import pytest
 
 from autograder.atomic import write_json_atomically, write_text_atomically
 from autograder.checking import Observed, grade_check
-from autograder.course import Check, Course, CourseError, Exercise, load_course
-from autograder.course_code import check_functions, display_name
+from autograder.course.model import Check, Course, CourseError, Exercise, load_course
+from autograder.course.code import check_functions, display_name
 from autograder.exporters.feedback_html import curve_pairs, feedback_html
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
 from autograder.grade import checked_seed, handed_in, with_workers_at_once
 from autograder.results import CheckResult, RunResult
-from autograder.sandbox import isolation_level
-from autograder.session import GradingSession
+from autograder.run.sandbox import isolation_level
+from autograder.run.session import GradingSession
 
 HELP_SUBMISSION = "folder holding the submission's exercise files (default: the course's exercises/)"
 HELP_SOLUTIONS = "folder holding the reference solutions (default: the course's solutions/)"

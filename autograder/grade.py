@@ -1,6 +1,6 @@
 """grade(): one submission graded in this process, as `pytest autograder` grades it, without a pytest child.
 
-Batch grading, Gradescope and PrairieLearn call it (otter-grader's grading API); the pytest plugin
+Batch grading, Gradescope, PrairieLearn and the nbgrader cells call it (otter-grader's grading API); the pytest plugin
 grades with the same pieces, one pytest item per check. Student code still runs only in the
 sandboxed workers the session starts; this process compares what they observed. Every wait here
 is bounded by the runner's own limits (a worker is killed past its import and probe limits).
@@ -11,12 +11,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checking import Observed, grade_check
-from .course import Course, CourseError
-from .course_code import check_functions, display_name
-from .results import RunResult
-from .sandbox import isolation_level
-from .session import GradingSession
+from autograder.checking import Observed, grade_check
+from autograder.course.model import Course, CourseError
+from autograder.course.code import check_functions, display_name
+from autograder.results import RunResult
+from autograder.run.sandbox import isolation_level
+from autograder.run.session import GradingSession
 
 __all__ = ["Graded", "grade", "handed_in", "with_workers_at_once", "checked_seed"]
 

@@ -14,7 +14,7 @@ import os
 import secrets
 from pathlib import Path
 
-from .atomic import write_json_atomically
+from autograder.atomic import write_json_atomically
 
 __all__ = ["draw_seed", "batch_seed", "held_seed", "SEED_FILE", "SEED_VARIABLE", "replayed_or_drawn"]
 

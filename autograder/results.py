@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .course import Course
+    from autograder.course.model import Course
 
 __all__ = ["CheckResult", "RunResult", "NOT_GRADED_NOTE"]
 

@@ -11,8 +11,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from .course import Course
-from .errors import AutograderError
+from autograder.course.model import Course
+from autograder.errors import AutograderError
 
 __all__ = ["SubmitError", "quick_check", "unanswered", "pack_submission", "submission_name", "MAX_FILE_BYTES"]
 

@@ -32,8 +32,8 @@ import tomlkit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import Course, load_course  # noqa: E402
-from autograder.runner import WORKER_FILE, probe_request, worker_request  # noqa: E402
+from autograder.course.model import Course, load_course  # noqa: E402
+from autograder.run.runner import WORKER_FILE, probe_request, worker_request  # noqa: E402
 
 # One exercise's probes on the solutions in a process that has already imported the probe module:
 # the CPU seconds of the probes alone.

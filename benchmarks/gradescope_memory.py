@@ -35,9 +35,9 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.cgroups import own_group  # noqa: E402
-from autograder.course import Course, load_course  # noqa: E402
-from autograder.gradescope_package import DEFAULT_CONTAINER_MB, build_gradescope_zip  # noqa: E402
+from autograder.run.cgroups import own_group  # noqa: E402
+from autograder.course.model import Course, load_course  # noqa: E402
+from autograder.platforms.gradescope import DEFAULT_CONTAINER_MB, build_gradescope_zip  # noqa: E402
 
 CGROUP = Path("/sys/fs/cgroup")
 MIB = 1024 * 1024

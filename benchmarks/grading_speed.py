@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.course import Course, load_course  # noqa: E402
+from autograder.course.model import Course, load_course  # noqa: E402
 
 
 def floor(course: Course) -> list[str]:

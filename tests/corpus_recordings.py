@@ -23,11 +23,11 @@ from submission_tools import (CORPUS, CORPUS_KINDS, EXERCISE_FILES, SOLUTIONS, c
 
 from autograder.atomic import write_text_atomically
 from autograder.checking import Observed, grade_check
-from autograder.course import Course
-from autograder.course_code import check_functions, display_name
-from autograder.observations import ExerciseRun
-from autograder.reference import probe_sources, recorded_reference
-from autograder.runner import WORKER_FILE, ProbeRequest, probe_request
+from autograder.course.model import Course
+from autograder.course.code import check_functions, display_name
+from autograder.run.observations import ExerciseRun
+from autograder.run.reference import probe_sources, recorded_reference
+from autograder.run.runner import WORKER_FILE, ProbeRequest, probe_request
 
 __all__ = ["RECORD_COMMAND", "RECORDINGS", "OTHER_SEEDS", "StaleRecording", "Entry", "changed_exercises",
            "seeds_of", "wanted_entries", "entry_request", "entry_fingerprint", "entry_files", "recording_path",

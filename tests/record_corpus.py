@@ -25,9 +25,9 @@ from corpus_recordings import (RECORDINGS, Entry, StaleRecording, entry_fingerpr
                                entry_request, read_recording, recording_path, reference_for, wanted_entries,
                                write_recording)
 
-from autograder.course import Course, load_course  # noqa: E402
-from autograder.observations import ExerciseRun  # noqa: E402
-from autograder.runner import run_probes  # noqa: E402
+from autograder.course.model import Course, load_course  # noqa: E402
+from autograder.run.observations import ExerciseRun  # noqa: E402
+from autograder.run.runner import run_probes  # noqa: E402
 
 
 def _timed_out(run: ExerciseRun) -> bool:

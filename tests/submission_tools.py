@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import load_course
+from autograder.course.model import load_course
 
 # The repository's own course, wherever the tests run from (load_course() alone reads the nearest course.toml).
 COURSE = load_course(Path(__file__).resolve().parent.parent / "course.toml")

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import reference
-from autograder.batch import free_text_columns, grade_class, rebuild_gradebook
-from autograder.course import load_course
-from autograder.course_code import check_names
+from autograder.run import reference
+from autograder.instructor.batch import free_text_columns, grade_class, rebuild_gradebook
+from autograder.course.model import load_course
+from autograder.course.code import check_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
@@ -247,7 +247,7 @@ def test_grade_prints_a_summary_and_the_paths_not_the_report(graded_class, capsy
 def test_a_grader_failure_on_one_submission_is_its_regrade_me_record_not_the_class_s(where, tmp_path, monkeypatch):
     """As CPython 3.11's thread-unsafe ast.parse once did in the thread pool (gh-106905): whatever the grader
     raises for one submission costs that submission a "could not be graded" record, graded again next run."""
-    from autograder import batch
+    from autograder.instructor import batch
     root = _make_class(tmp_path / "class", ("alice", "carl"))
     step = {"grading": "grade_submission", "exporting": "feedback_markdown"}[where]
     real = getattr(batch, step)

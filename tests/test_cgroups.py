@@ -31,7 +31,7 @@ def _v1_writable() -> bool:
 
 
 def test_own_group_is_read_from_proc_self_cgroup(tmp_path):
-    from autograder.cgroups import own_group
+    from autograder.run.cgroups import own_group
     (tmp_path / "memory" / "outer" / "grader").mkdir(parents=True)
     (tmp_path / "pids").mkdir()
     proc = "7:pids:/\n4:memory:/outer/grader\n2:cpu,cpuacct:/x\n0::/unified/place\n"
@@ -45,7 +45,7 @@ def test_own_group_is_read_from_proc_self_cgroup(tmp_path):
 # Run in a child: it moves itself into OUTER (one group per controller), makes a worker's group, and says where.
 _CHILD = textwrap.dedent("""
     import json, os, sys
-    from autograder.cgroups import WorkerCgroup
+    from autograder.run.cgroups import WorkerCgroup
     for folder in json.loads(sys.argv[1]).values():
         with open(os.path.join(folder, "cgroup.procs"), "w") as handle:
             handle.write(str(os.getpid()))

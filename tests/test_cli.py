@@ -12,7 +12,7 @@ import pytest
 from submission_tools import split_into_two_assignments
 
 import autograder.__main__ as cli
-from autograder.course import Course, load_course
+from autograder.course.model import Course, load_course
 from autograder.verdict import RECORD_NAME
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +177,8 @@ def test_each_assignment_has_its_own_release_zip_and_submission(tiny_copy, tmp_p
     with zipfile.ZipFile(tmp_path / "two.zip") as archive:
         names = archive.namelist()
         assert any(n.startswith(f"grading/{second.id}/") for n in names)
-        assert not [n for n in names if Path(n).name.startswith(f"{first.id}.") or n.startswith(f"grading/{first.id}/")]
+        assert not [n for n in names if not n.startswith("autograder/")  # the engine's own modules may share a name
+                    and (Path(n).name.startswith(f"{first.id}.") or n.startswith(f"grading/{first.id}/"))]
     assert cli.main(["submit", "--assignment", "part_two", "--course", str(tiny_copy), "--exercises",
                      str(course.solutions_dir), "--out", str(tmp_path / "hand-in.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "hand-in.zip") as archive:

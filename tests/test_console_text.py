@@ -9,11 +9,11 @@ from submission_tools import CORPUS
 
 from autograder.checking import Observed, describe_failure, grade_check
 from autograder.console_text import rendered
-from autograder.course import load_course
-from autograder.course_code import check_functions, display_name
+from autograder.course.model import load_course
+from autograder.course.code import check_functions, display_name
 from autograder.exporters.feedback import feedback_markdown
 from autograder.exporters.feedback_html import feedback_html
-from autograder.observations import ExerciseRun, ProbeOutcome
+from autograder.run.observations import ExerciseRun, ProbeOutcome
 from autograder.results import RunResult
 
 COURSE = load_course()

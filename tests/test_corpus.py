@@ -22,12 +22,12 @@ from corpus_recordings import (RECORD_COMMAND, RECORDINGS, Entry, changed_exerci
                                seeds_of, wanted_entries)
 from submission_tools import CORPUS_KINDS, build_submission, case_files, case_name, corpus_cases, expectation
 
-from autograder.batch import grade_class
-from autograder.sandbox import isolation_level
-from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
-from autograder.observations import ExerciseRun
-from autograder.runner import run_probes
-from autograder.course import load_course
+from autograder.instructor.batch import grade_class
+from autograder.run.sandbox import isolation_level
+from autograder.run.fork_server import FORK_ISOLATION, ForkServers, unavailable
+from autograder.run.observations import ExerciseRun
+from autograder.run.runner import run_probes
+from autograder.course.model import load_course
 
 COURSE = load_course()
 ALL_CHECKS = {f"{e.id}.{c.id}" for e in COURSE.exercises for c in e.checks}

@@ -14,7 +14,7 @@ from pathlib import Path
 from corpus_recordings import replayed, seeds_of
 from submission_tools import CORPUS_KINDS, case_name, corpus_cases
 
-from autograder.course import load_course
+from autograder.course.model import load_course
 
 SCORES = Path(__file__).parent / "submissions" / "scores.json"
 

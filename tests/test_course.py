@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import CourseError, default_course_file, load_course
-from autograder.course_code import check_functions, check_names
+from autograder.course.model import CourseError, default_course_file, load_course
+from autograder.course.code import check_functions, check_names
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import autograder
-from autograder.course import default_course_file, load_course
+from autograder.course.model import default_course_file, load_course
 
 TINY = Path(__file__).resolve().parent / "tiny_course"
 ENGINE = Path(autograder.__file__).resolve().parent

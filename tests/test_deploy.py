@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from autograder.__main__ import build_parser
-from autograder.shards import Shard
+from autograder.instructor.shards import Shard
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

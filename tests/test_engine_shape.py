@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 import autograder
-from autograder.course import load_course
+from autograder.course.model import load_course
 
 ENGINE = Path(autograder.__file__).resolve().parent
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autograder.course import load_course
-from autograder.runner import probe_request, run_probes
+from autograder.course.model import load_course
+from autograder.run.runner import probe_request, run_probes
 
 from corpus_recordings import replay
 

@@ -28,9 +28,9 @@ import pytest
 
 from submission_tools import CORPUS, build_submission, submission_files
 
-from autograder.batch import grade_class
-from autograder.course import load_course
-from autograder.gradescope_package import build_gradescope_zip, run as gradescope_run
+from autograder.instructor.batch import grade_class
+from autograder.course.model import load_course
+from autograder.platforms.gradescope import build_gradescope_zip, run as gradescope_run
 
 COURSE = load_course()
 # Not the course seed (2202), whose recordings the student release ships; fixed, so a failure replays.

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.batch import grade_class
-from autograder.course import load_course
-from autograder.fork_server import FORK_ISOLATION, ForkServers, unavailable
-from autograder.sandbox import isolation_level
+from autograder.instructor import batch
+from autograder.instructor.batch import grade_class
+from autograder.course.model import load_course
+from autograder.run.fork_server import FORK_ISOLATION, ForkServers, unavailable
+from autograder.run.sandbox import isolation_level
 
 TESTS = Path(__file__).resolve().parent
 REPO_ROOT = TESTS.parent

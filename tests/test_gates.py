@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from autograder.checking import CheckFailed, NotGraded, grade_check
-from autograder.course import Check, Exercise
+from autograder.course.model import Check, Exercise
 
 
 def check_value(observed):

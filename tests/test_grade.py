@@ -4,20 +4,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from autograder.course import CourseError, load_course
+from autograder.course.model import CourseError, load_course
+from autograder import ENGINE_DIR
 from autograder.grade import grade
-from autograder.grading_process import run_grading
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 
 
 def _as_pytest_grades(folder: Path, tmp_path: Path, seed: int) -> list[dict]:
     record = tmp_path / "record.json"
-    run_grading(TINY, folder, record, "--seed", str(seed), timeout=600)
+    subprocess.run([sys.executable, "-m", "pytest", str(ENGINE_DIR), f"--submission={folder}", f"--record={record}",
+                    f"--course={TINY.path}", f"--seed={seed}", "-q", "-p", "no:cacheprovider"],
+                   cwd=TINY.root, capture_output=True, timeout=600, check=False)
     return json.loads(record.read_text())["result"]["checks"]
 
 

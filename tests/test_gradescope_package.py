@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-import autograder.batch
-from autograder.course import Course, load_course
-from autograder.gradescope_package import build_gradescope_zip, grade_upload, setup_script
-from autograder.release import course_grading_files, course_requirements, engine_files, pinned_dependencies
+import autograder.instructor.batch
+from autograder.course.model import Course, load_course
+from autograder.platforms.gradescope import build_gradescope_zip, grade_upload, setup_script
+from autograder.instructor.release import course_grading_files, course_requirements, engine_files, pinned_dependencies
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(REPO_ROOT / "course.toml")
@@ -249,8 +249,8 @@ def test_an_empty_upload_gets_results_that_say_why_and_no_feedback_file(tmp_path
     """The Gradescope runner uses batch grading's grading step only, never its exporting step."""
     def no_export(*args, **kwargs):
         raise AssertionError("grade_upload exported feedback it would throw away")
-    monkeypatch.setattr(autograder.batch, "export_submission", no_export)
-    monkeypatch.setattr(autograder.batch, "feedback_markdown", no_export)
+    monkeypatch.setattr(autograder.instructor.batch, "export_submission", no_export)
+    monkeypatch.setattr(autograder.instructor.batch, "feedback_markdown", no_export)
     upload = tmp_path / "submission"
     upload.mkdir()
     results = grade_upload(upload, TINY)
@@ -291,7 +291,7 @@ def test_the_real_zip_grades_the_solutions_full_marks_and_hidden_checks_wait(tmp
 def test_one_peak_memory_figure_everywhere():
     """The README, the zip's README and the command's message quote the peaks course.toml notes for each
     assignment, and no other."""
-    from autograder.gradescope_package import container_settings
+    from autograder.platforms.gradescope import container_settings
     readme = (COURSE.root / "README.md").read_text(encoding="utf-8")
     peaks = set()
     for assignment in COURSE.assignment_ids:

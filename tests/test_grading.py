@@ -15,7 +15,7 @@ import pytest
 
 from submission_tools import Graded, run_grader, split_into_two_assignments
 
-from autograder.course import load_course
+from autograder.course.model import load_course
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE = load_course()

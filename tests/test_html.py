@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from autograder.batch import grade_class
-from autograder.course import CourseError, load_course
-from autograder.course_code import check_names
+from autograder.instructor.batch import grade_class
+from autograder.course.model import CourseError, load_course
+from autograder.course.code import check_names
 from autograder.exporters import plots
 from autograder.exporters.feedback_html import curve_pairs, feedback_html, parting_index
 from autograder.exporters.gradescope import gradescope_results
@@ -224,7 +224,7 @@ def test_without_matplotlib_the_pages_are_written_and_say_why(monkeypatch):
 
 
 def test_grading_and_the_student_plugin_never_import_matplotlib():
-    code = ("import sys, autograder.conftest, autograder.batch, autograder.gradescope_package\n"
+    code = ("import sys, autograder.conftest, autograder.instructor.batch, autograder.platforms.gradescope\n"
             "assert 'matplotlib' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import load_course
-from autograder.intake import MAX_FILE_BYTES, IntakeError, collect
+from autograder.course.model import load_course
+from autograder.instructor.intake import MAX_FILE_BYTES, IntakeError, collect
 
 # Intake knows only the course's file names: the tiny course's two stand for any.
 ALLOWED = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml").exercise_files

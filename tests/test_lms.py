@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from autograder import __main__ as cli
-from autograder.batch import grade_class, rebuild_gradebook
-from autograder.course import load_course
+from autograder.instructor.batch import grade_class, rebuild_gradebook
+from autograder.course.model import load_course
 from autograder.exporters.lms import LmsError, export_grades, read_totals
-from autograder.intake import collect
+from autograder.instructor.intake import collect
 
 HERE = Path(__file__).resolve().parent
 TINY = load_course(HERE / "tiny_course" / "course.toml")

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from autograder.checking import Observed, grade_check
-from autograder.course import Course, CourseError, load_course
-from autograder.course_code import check_functions, display_name
+from autograder.course.model import Course, CourseError, load_course
+from autograder.course.code import check_functions, display_name
 from autograder.exporters.feedback import feedback_markdown
-from autograder.observations import ExerciseRun, ProbeOutcome
+from autograder.run.observations import ExerciseRun, ProbeOutcome
 from autograder.results import CheckResult, RunResult
-from autograder.runner import probe_request, run_probes
+from autograder.run.runner import probe_request, run_probes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(REPO_ROOT / "course.toml")

@@ -30,12 +30,12 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.course import Course, CourseError, Exercise, load_course
-from autograder.course_code import check_names
-from autograder.nbgrader_course import (assignment_name, config_text, course_notebook, nbgrader_course_id,
+from autograder.course.model import Course, CourseError, Exercise, load_course
+from autograder.course.code import check_names
+from autograder.platforms.nbgrader import (assignment_name, config_text, course_notebook, nbgrader_course_id,
                                         write_nbgrader_course)
-from autograder.notebook import COURSE_VARIABLE, notebook_course
-from autograder.stubs import BEGIN, END, regions, stub_source
+from autograder.platforms.notebook import COURSE_VARIABLE, notebook_course
+from autograder.instructor.stubs import BEGIN, END, regions, stub_source
 
 # nbgrader's own gradebook code warns about its sessions; nothing here can act on it.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")

@@ -1,10 +1,13 @@
 """notebook.check: one nbgrader test cell, graded by the real grader once per version of the file."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
-from autograder import notebook
-from autograder.course import load_course
+from autograder.platforms import notebook
+from autograder.course.model import load_course
 
 COURSE = load_course()
 EXERCISE = COURSE.exercises[0]
@@ -60,12 +63,30 @@ def test_autograde_grades_at_a_seed_drawn_once_per_notebook_and_prints_it(monkey
     monkeypatch.setattr(notebook, "_official_seed", None)
     monkeypatch.delenv("AUTOGRADER_SEED", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert notebook._seed_options() == ()  # a student's own run: the course's public seed
+    assert notebook._seed() is None  # a student's own run: the course's public seed
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    first = notebook._seed_options()
-    assert first[0] == "--seed" and int(first[1]) != COURSE.seed
-    assert notebook._seed_options() == first  # one seed for every cell of the notebook
-    assert f"official grading at seed {first[1]}" in capsys.readouterr().out
+    first = notebook._seed()
+    assert first != COURSE.seed
+    assert notebook._seed() == first  # one seed for every cell of the notebook
+    assert f"official grading at seed {first}" in capsys.readouterr().out
     monkeypatch.setattr(notebook, "_official_seed", None)
     monkeypatch.setenv("AUTOGRADER_SEED", "4242")
-    assert notebook._seed_options() == ("--seed", "4242")  # a replay
+    assert notebook._seed() == 4242  # a replay
+
+
+def test_a_cell_grades_the_file_its_writefile_cell_wrote_in_the_kernel_s_process(monkeypatch, tmp_path, capsys):
+    """No mock: the tiny course's solution passes its first check, its stub fails it with the check's message."""
+    tiny = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
+    exercise = tiny.exercises[0]
+    check_id = exercise.checks[0].id
+    monkeypatch.setattr(notebook, "_graded", {})
+    monkeypatch.setenv(notebook.COURSE_VARIABLE, str(tiny.path))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    shutil.copy(tiny.solutions_dir / exercise.file, tmp_path / exercise.file)
+    notebook.check(exercise.id, check_id, tmp_path)
+    assert capsys.readouterr().out.startswith(f"passed ({exercise.checks[0].points:g} points)")
+    shutil.copy(tiny.exercises_dir / exercise.file, tmp_path / exercise.file)
+    with pytest.raises(AssertionError) as failed:
+        notebook.check(exercise.id, check_id, tmp_path)
+    assert "Traceback" not in str(failed.value) and str(failed.value).strip()
+    assert not list(tmp_path.glob("*.json"))  # nothing left beside the student's file

@@ -5,8 +5,8 @@ import json
 import shutil
 from pathlib import Path
 
-from autograder.batch import grade_class, read_records
-from autograder.course import load_course
+from autograder.instructor.batch import grade_class, read_records
+from autograder.course.model import load_course
 from autograder.official_seed import SEED_FILE, batch_seed, draw_seed
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 
 from autograder import __main__ as cli
-from autograder.course import Course, Curve, Gradescope, load_course
+from autograder.course.model import Course, Curve, Gradescope, load_course
 from autograder.errors import AutograderError
 from autograder.exporters.feedback_html import CurvePair
 from autograder.exporters.prairielearn import (SIZE_LIMIT, TRUNCATED, curve_images, not_gradable,
                                                prairielearn_results, serialised, within_size)
-from autograder.gradescope_package import grader_files
-from autograder.prairielearn_package import ENTRYPOINT, TIMEOUT_SECONDS, build_prairielearn, image_definition
-from autograder.release import course_requirements, pinned_dependencies
+from autograder.platforms.gradescope import grader_files
+from autograder.platforms.prairielearn import ENTRYPOINT, TIMEOUT_SECONDS, build_prairielearn, image_definition
+from autograder.instructor.release import course_requirements, pinned_dependencies
 from autograder.results import CheckResult, RunResult
 
 COURSE = load_course(Path(__file__).resolve().parent.parent / "course.toml")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from autograder.protocol import RESERVED_KINDS, RUNNER_STOPS, Event, Exited, GraderStop, WorkerEnd, grader_error
-from autograder.runner import protocol_fault
-from autograder.sandbox import WORKER_FILE
+from autograder.run.protocol import RESERVED_KINDS, RUNNER_STOPS, Event, Exited, GraderStop, WorkerEnd, grader_error
+from autograder.run.runner import protocol_fault
+from autograder.run.sandbox import WORKER_FILE
 
 
 def _emitted_events() -> set[str]:
@@ -35,7 +35,7 @@ def test_grader_errors_read_as_student_errors_do():
 
 
 def test_a_stop_is_typed_not_a_string_to_split():
-    from autograder.runner import ProbeRequest, _describe_stop  # the runner's words for each kind of stop
+    from autograder.run.runner import ProbeRequest, _describe_stop  # the runner's words for each kind of stop
     request = ProbeRequest(exercise="x", module_path=WORKER_FILE, probe_files={}, seed=0)
     assert "signal" not in _describe_stop(Exited(0), request, "probe") and "exit code 0" in \
         _describe_stop(Exited(0), request, "probe")

@@ -6,8 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from autograder.course import load_course
-from autograder.release import student_readme, supported_pythons
+from autograder.course.model import load_course
+from autograder.instructor.release import student_readme, supported_pythons
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(REPO_ROOT / "course.toml")

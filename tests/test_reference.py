@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import Course, load_course
-from autograder.reference import (cached_recording, imported_siblings, public_probe_source, record_reference,
+from autograder.course.model import Course, load_course
+from autograder.run.reference import (cached_recording, imported_siblings, public_probe_source, record_reference,
                                   recorded_reference, reference_run)
-from autograder.runner import probe_request, run_probes
+from autograder.run.runner import probe_request, run_probes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"
@@ -180,7 +180,7 @@ def test_probe_modules_are_never_parsed_by_two_threads_at_once(monkeypatch):
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    from autograder import reference
+    from autograder.run import reference
     parse, inside, most = ast.parse, [0], [0]
     counting = threading.Lock()
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder.course import Course, load_course
-from autograder.course_code import CHECK_PREFIX
-from autograder.reference import REFERENCE_ONLY, public_probe_source
-from autograder.release import (INSTRUCTOR_ONLY, ReleaseError, course_grading_files, course_requirements,
+from autograder.course.model import Course, load_course
+from autograder.course.code import CHECK_PREFIX
+from autograder.run.reference import REFERENCE_ONLY, public_probe_source
+from autograder.instructor.release import (INSTRUCTOR_ONLY, instructor_only, ReleaseError, course_grading_files, course_requirements,
                                 engine_files, pinned_dependencies, write_release)
-from autograder.stubs import regions
+from autograder.instructor.stubs import regions
 from autograder.verdict import RECORD_NAME
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +87,8 @@ def test_release_holds_the_stubs_public_parts_and_course(release):
     assert not (release / "solutions").exists()
     for module in INSTRUCTOR_ONLY:
         assert not (release / "autograder" / module).exists(), module
-    shipped = {name for name, _ in engine_files() if name.endswith(".py") and name not in INSTRUCTOR_ONLY}
+    shipped = {name for name, _ in engine_files() if name.endswith(".py") and not instructor_only(name)}
+    assert "instructor/batch.py" not in shipped and "run/worker.py" in shipped and "platforms/notebook.py" in shipped
     # autograder/ is the engine alone: the course's files are in grading/.
     assert shipped == {p.relative_to(release / "autograder").as_posix() for p in _released_files(release / "autograder")}
     grading = {TINY.layout.relative(p) for p in _released_files(TINY.layout.grading_dir)}
@@ -385,7 +386,7 @@ def test_the_release_ships_only_what_public_checks_read_of_the_recordings():
     expectations. (The recordings are the course seed's, which no official grade uses.)"""
     from dataclasses import replace
 
-    from autograder.release import _public_recording
+    from autograder.instructor.release import _public_recording
     exercise = next(e for e in TINY.exercises if not e.answer_key_probes)
     path = TINY.layout.recording(exercise.id)
     everything = set(json.loads(path.read_text())["run"]["outcomes"])

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cgroups import WorkerCgroup
-from autograder.course import CourseError, load_course
-from autograder.course_layout import CourseLayout
-from autograder.runner import ProbeRequest, probe_request, run_probes, threads_of_user, worker_request
+from autograder.run.cgroups import WorkerCgroup
+from autograder.course.model import CourseError, load_course
+from autograder.course.layout import CourseLayout
+from autograder.run.runner import ProbeRequest, probe_request, run_probes, threads_of_user, worker_request
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 # The tiny course's exercise answered by module-level names, and the one that calls a function.
@@ -221,8 +221,8 @@ def test_the_forked_child_imports_nothing_before_exec():
     lock another thread held at fork time, so what it runs must not import (Python's subprocess docs)."""
     import dis
 
-    from autograder import runner
-    from autograder.cgroups import WorkerCgroup
+    from autograder.run import runner
+    from autograder.run.cgroups import WorkerCgroup
 
     apply = runner._limit_resources(64, 1000, 10, WorkerCgroup.__new__(WorkerCgroup))
     for code in (apply.__code__, WorkerCgroup.join.__code__):

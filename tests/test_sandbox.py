@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import load_course
-from autograder.runner import probe_request, run_probes
-from autograder.sandbox import UNPRIVILEGED, isolation_level
+from autograder.course.model import load_course
+from autograder.run.runner import probe_request, run_probes
+from autograder.run.sandbox import UNPRIVILEGED, isolation_level
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")

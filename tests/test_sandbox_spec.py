@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import load_course
-from autograder.fork_server import ForkServers, unavailable
-from autograder.runner import probe_request, run_probes
-from autograder import sandbox
-from autograder.sandbox import isolation_level, why_basic
+from autograder.course.model import load_course
+from autograder.run.fork_server import ForkServers, unavailable
+from autograder.run.runner import probe_request, run_probes
+from autograder.run import sandbox
+from autograder.run.sandbox import isolation_level, why_basic
 
 TINY = load_course(Path(__file__).resolve().parent / "tiny_course" / "course.toml")
 ANSWERS = "words"  # the tiny course's exercise answered by module-level names: WHY carries the view back

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from submission_tools import split_into_two_assignments
 
-from autograder.course import Course, CourseError, load_course
-from autograder.reference import recorded_reference
-from autograder.runner import probe_request
-from autograder.scaffold import exercise_files, new_exercise
-from autograder.stubs import regions
+from autograder.course.model import Course, CourseError, load_course
+from autograder.run.reference import recorded_reference
+from autograder.run.runner import probe_request
+from autograder.instructor.scaffold import exercise_files, new_exercise
+from autograder.instructor.stubs import regions
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"

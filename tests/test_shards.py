@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from autograder.__main__ import main
-from autograder.batch import grade_class, merge_class
+from autograder.instructor.batch import grade_class, merge_class
 from autograder.errors import GraderError
 from autograder.official_seed import SEED_FILE, batch_seed
-from autograder.shards import Shard, parse_shard, shard_of
+from autograder.instructor.shards import Shard, parse_shard, shard_of
 
 from test_batch import TINY, _make_class
 

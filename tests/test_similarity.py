@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from autograder.__main__ import main
-from autograder.course import CourseError, load_course
+from autograder.course.model import CourseError, load_course
 from autograder.errors import AutograderError
-from autograder.similarity import STANDS_OUT, need, rank, similarity_groups, write_similarity
-from autograder.similarity_code import UNTOUCHED
-from autograder.similarity_report import CSV_COLUMNS
-from autograder.similarity_text import literal_constants
+from autograder.similarity.ranking import STANDS_OUT, need, rank, similarity_groups, write_similarity
+from autograder.similarity.code import UNTOUCHED
+from autograder.similarity.report import CSV_COLUMNS
+from autograder.similarity.text import literal_constants
 
 HERE = Path(__file__).resolve().parent
 CLASS = HERE / "similarity" / "class"

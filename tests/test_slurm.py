@@ -23,7 +23,7 @@ import pytest
 from slurm_cluster import slurm_cluster, unavailable
 from test_batch import EXPECTED, TINY, _make_class, _wrong_answer
 
-from autograder.shards import shard_of
+from autograder.instructor.shards import shard_of
 
 pytestmark = pytest.mark.slow
 

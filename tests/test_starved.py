@@ -21,21 +21,21 @@ import pytest
 
 from throttled_workers import ENVIRONMENT, can_throttle, cpu_quota, throttle, unthrottle
 
-from autograder import runner
-from autograder.batch import Graded, export_submission
+from autograder.run import runner
+from autograder.instructor.batch import Graded, export_submission
 from autograder.checking import Observed, grade_check
-from autograder.course import load_course
-from autograder.course_code import check_functions
+from autograder.course.model import load_course
+from autograder.course.code import check_functions
 from autograder.exporters.feedback import feedback_markdown
 from autograder.exporters.gradescope import gradescope_results
 from autograder.exporters.score_table import score_table
-from autograder.intake import Submission
-from autograder.observations import STARVED, ExerciseRun, ProbeOutcome
-from autograder.reference import reference_run
+from autograder.instructor.intake import Submission
+from autograder.run.observations import STARVED, ExerciseRun, ProbeOutcome
+from autograder.run.reference import reference_run
 from autograder.results import RunResult
-from autograder.runner import probe_request, run_probes
-from autograder.session import GradingSession
-from autograder.worker_clock import Use, process_tree
+from autograder.run.runner import probe_request, run_probes
+from autograder.run.session import GradingSession
+from autograder.run.worker_clock import Use, process_tree
 
 TESTS = Path(__file__).resolve().parent
 TINY = load_course(TESTS / "tiny_course" / "course.toml")
@@ -249,7 +249,7 @@ def test_a_long_run_of_correct_calls_is_not_announced(tmp_path):
 
 def test_time_held_by_a_cpu_quota_counts_as_starved(tmp_path):
     """Some kernels do not count a throttled thread's time as waiting: the quota's own counter says it."""
-    from autograder.worker_clock import Use, throttled
+    from autograder.run.worker_clock import Use, throttled
     proc, root = tmp_path / "proc", tmp_path / "cgroup"
     (proc / "41").mkdir(parents=True)
     (proc / "41" / "cgroup").write_text("4:memory:/grader\n1:cpu:/grader/quota\n0::/unified\n")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import load_course
-from autograder.stubs import StubError, regions, stale_stubs, stub_source
+from autograder.course.model import load_course
+from autograder.instructor.stubs import StubError, regions, stale_stubs, stub_source
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_FILE = Path(__file__).resolve().parent / "tiny_course" / "course.toml"

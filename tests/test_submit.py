@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from autograder import __main__ as cli
-from autograder.course import load_course
+from autograder.course.model import load_course
 from autograder.submit import quick_check, unanswered
 
 HERE = Path(__file__).resolve().parent

@@ -12,8 +12,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from autograder import runner
-from autograder.cgroups import own_group
+from autograder.run import runner
+from autograder.run.cgroups import own_group
 
 ENVIRONMENT = "AUTOGRADER_TEST_THROTTLE"
 _REAL = runner._limit_resources

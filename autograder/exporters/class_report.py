@@ -4,7 +4,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
-from ..results import RunResult
+from autograder.results import RunResult
 
 __all__ = ["class_report"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
+from autograder.results import NOT_GRADED_NOTE, CheckResult, RunResult
 
 __all__ = ["feedback_markdown"]
 

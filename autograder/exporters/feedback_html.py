@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..course import Course, Curve
-from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
+from autograder.course.model import Course, Curve
+from autograder.results import NOT_GRADED_NOTE, CheckResult, RunResult
 from . import plots
 
 __all__ = ["CurvePair", "curve_pairs", "curve_values", "parting_index", "feedback_html", "page", "image",

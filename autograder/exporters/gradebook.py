@@ -9,8 +9,8 @@ import csv
 import io
 from pathlib import Path
 
-from ..atomic import write_text_atomically
-from ..results import RunResult
+from autograder.atomic import write_text_atomically
+from autograder.results import RunResult
 
 __all__ = ["write_gradebook", "write_answers", "read_manual_points"]
 

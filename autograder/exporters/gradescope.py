@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 
-from ..course import Gradescope
-from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
+from autograder.course.model import Gradescope
+from autograder.results import NOT_GRADED_NOTE, CheckResult, RunResult
 
 __all__ = ["gradescope_results"]
 

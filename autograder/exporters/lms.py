@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import write_text_atomically
-from ..errors import AutograderError
-from ..intake import safe_name as submission_folder_name
+from autograder.atomic import write_text_atomically
+from autograder.errors import AutograderError
+from autograder.instructor.intake import safe_name as submission_folder_name
 
 __all__ = ["LMS_NAMES", "DEFAULT_MATCH_COLUMN", "MIN_MATCHED_SHARE", "LmsError", "LmsExport", "read_totals",
            "canvas_gradebook", "moodle_grades", "export_grades", "summary_lines"]

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..errors import AutograderError
+from autograder.errors import AutograderError
 
 __all__ = ["PlotsUnavailable", "Panel", "curve_png", "histogram_png", "pass_rates_png", "panels_png",
            "STUDENT", "REFERENCE", "PARTING", "HISTOGRAM", "PASS_RATE", "OTHERS"]

@@ -17,10 +17,10 @@ import base64
 import json
 from typing import Sequence
 
-from ..course import Gradescope
-from ..results import NOT_GRADED_NOTE, CheckResult, RunResult
+from autograder.course.model import Gradescope
+from autograder.results import NOT_GRADED_NOTE, CheckResult, RunResult
 from . import plots
-from .feedback_html import CurvePair
+from autograder.exporters.feedback_html import CurvePair
 
 __all__ = ["prairielearn_results", "not_gradable", "listed", "curve_images", "within_size", "serialised",
            "SIZE_LIMIT", "TRUNCATED"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 from typing import Mapping, Sequence
 
-from ..course import Course
-from ..results import RunResult
+from autograder.course.model import Course
+from autograder.results import RunResult
 from . import plots
-from .feedback_html import CurvePair, escape, image, page
+from autograder.exporters.feedback_html import CurvePair, escape, image, page
 
 __all__ = ["report_html", "ungraded_reasons", "pass_rates"]
 

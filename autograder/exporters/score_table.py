@@ -1,7 +1,7 @@
 """The table printed at the end of `pytest autograder`: points per exercise and the total."""
 from __future__ import annotations
 
-from ..results import NOT_GRADED_NOTE, RunResult
+from autograder.results import NOT_GRADED_NOTE, RunResult
 
 __all__ = ["score_table"]
 

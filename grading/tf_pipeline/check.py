@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from autograder.checking import CheckFailed, NotChecked, Observed, field_of, floats, head
-from autograder.course_code import display_name
+from autograder.course.code import display_name
 
 from ._epochs import epoch_fault, orders, reshuffle_fault
 

@@ -30,7 +30,7 @@ def _recorded_values(exercise: str, probes_dir: str) -> dict:
 
 
 def _worker_main():
-    """The worker's `main` frame (autograder/worker.py), run as a script or by the fork server's forked
+    """The worker's `main` frame (autograder/run/worker.py), run as a script or by the fork server's forked
     child (zygote.py calls worker.main): the frame whose code is `main` and whose locals hold `emit`."""
     frame = sys._getframe(1)
     while frame is not None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import io
 
-from .course import Course, Exercise
-from .intake import Submission
-from .similarity_lists import Group, given_stub, need
+from autograder.course.model import Course, Exercise
+from autograder.instructor.intake import Submission
+from autograder.similarity.lists import Group, given_stub, need
 
 __all__ = ["code_group", "UNTOUCHED", "NOT_HANDED_IN"]
 

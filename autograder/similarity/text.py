@@ -25,10 +25,10 @@ import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
 
-from .course import Course, CourseError, Exercise
-from .intake import Submission
-from .similarity_lists import Group, given_stub
-from .worker import PROBE_PACKAGE, load_probe_module, probe_seed, probes_of
+from autograder.course.model import Course, CourseError, Exercise
+from autograder.instructor.intake import Submission
+from autograder.similarity.lists import Group, given_stub
+from autograder.run.worker import PROBE_PACKAGE, load_probe_module, probe_seed, probes_of
 
 __all__ = ["text_groups", "literal_constants", "static_observations", "text_at", "words", "shingles",
            "jaccard", "SHINGLE"]

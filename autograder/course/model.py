@@ -17,15 +17,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from .course_layout import CourseLayout
-from .errors import CourseError
+from autograder import ENGINE_DIR
+from autograder.course.layout import CourseLayout
+from autograder.errors import CourseError
 
 __all__ = ["Assignment", "Course", "CourseError", "Exercise", "Check", "Curve", "Limits", "Settings", "Gradescope",
            "load_course", "default_course_file", "COURSE_FILE"]
 
 COURSE_FILE = "course.toml"
 # Where the engine's package sits: the course beside it is the default when none is above the working folder.
-_BESIDE_THE_ENGINE = Path(__file__).resolve().parent.parent / COURSE_FILE
+_BESIDE_THE_ENGINE = ENGINE_DIR.parent / COURSE_FILE
 
 
 def _with_id(items: tuple, item_id: str, missing: str):

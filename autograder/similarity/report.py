@@ -12,8 +12,8 @@ import html
 import io
 from pathlib import Path
 
-from .atomic import write_text_atomically
-from .similarity_lists import MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row
+from autograder.atomic import write_text_atomically
+from autograder.similarity.lists import MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row
 
 __all__ = ["write_report", "similarity_csv", "similarity_html", "CSV_COLUMNS"]
 

@@ -19,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping
 
-from .atomic import write_json_atomically
-from .errors import GraderError
-from .observations import ExerciseRun
-from .protocol import GraderStop, grader_error
-from .course import Course
-from .runner import ProbeRequest, probe_request, run_probes
+from autograder.atomic import write_json_atomically
+from autograder.errors import GraderError
+from autograder.run.observations import ExerciseRun
+from autograder.run.protocol import GraderStop, grader_error
+from autograder.course.model import Course
+from autograder.run.runner import ProbeRequest, probe_request, run_probes
 
 __all__ = ["fingerprint", "public_probe_source", "solution_digest", "recorded_reference", "reference_run",
            "cached_recording", "imported_siblings", "recorded_curve_references", "REFERENCE_CACHE",

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
-from .course import Course, CourseError, Exercise
-from .course_layout import CourseLayout
-from .worker import FileModules
+from autograder.course.model import Course, CourseError, Exercise
+from autograder.course.layout import CourseLayout
+from autograder.run.worker import FileModules
 
 __all__ = ["CHECK_PREFIX", "check_functions", "display_name", "check_names"]
 

@@ -16,7 +16,7 @@ Any other braces are text. A missing lesson leaves the heading alone.
 
 - The code cell starts with `%%writefile <exercise>.py`, so running it saves the
   module without running it, and each test cell hands that file to the real
-  grader (`autograder.notebook.check`): student code runs only in the grader's
+  grader (`autograder.platforms.notebook.check`): student code runs only in the grader's
   sandboxed workers, never in the grading kernel. Every code cell is a solution
   cell holding the reference solution, so the source notebook passes every test
   (`nbgrader validate` on it is how an instructor checks the assignment), and
@@ -46,16 +46,16 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .course import Course, CourseError, Exercise
-from .course_code import check_names
-from .notebook import COURSE_VARIABLE
-from .stubs import PROMPT_PREFIX, regions
+from autograder import ENGINE_DIR
+from autograder.course.model import Course, CourseError, Exercise
+from autograder.course.code import check_names
+from autograder.platforms.notebook import COURSE_VARIABLE
+from autograder.instructor.stubs import PROMPT_PREFIX, regions
 
 __all__ = ["assignment_name", "nbgrader_course_id", "write_nbgrader_course", "course_notebook", "config_text",
            "solution_with_todos_above", "release_preprocessors"]
 
 # Kernels nbgrader starts import the engine from the folder that holds its package.
-ENGINE_PARENT = Path(__file__).resolve().parent.parent
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # nbgrader's defaults for CourseDirectory.ignore, kept when the exercise files are added to it.
 NBGRADER_IGNORED = (".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback")
@@ -235,9 +235,9 @@ def _cleared(region: list[str], code_stub: str) -> list[str]:
 def _test_source(exercise: str, check: str, name: str, hidden: bool) -> str:
     call = f'check("{exercise}", "{check}")'
     if not hidden:
-        return f"# Check: {name}\nfrom autograder.notebook import check\n\n{call}"
+        return f"# Check: {name}\nfrom autograder.platforms.notebook import check\n\n{call}"
     return (f"# Check: {name}\n# Hidden: this check runs when your instructor grades the notebook.\n"
-            f"from autograder.notebook import check\n\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}")
+            f"from autograder.platforms.notebook import check\n\n{HIDDEN_BEGIN}\n{call}\n{HIDDEN_END}")
 
 
 def _cell(kind: str, grade_id: str, source: str, *, solution: bool = False, grade: bool = False,
@@ -262,7 +262,7 @@ def config_text(course: Course) -> str:
     assignments = "\n".join(f'# "{a}": source/{a}/{a}.ipynb; `nbgrader generate_assignment {a}` adds it to the gradebook.'
                             for a in course.assignment_ids)
     return CONFIG.format(title=course.title, course_id=nbgrader_course_id(course),
-                         assignments=assignments, repo=str(ENGINE_PARENT),
+                         assignments=assignments, repo=str(ENGINE_DIR.parent),
                          variable=COURSE_VARIABLE, course_file=str(course.path.resolve()),
                          ignored=ignored, timeout=timeout)
 
@@ -278,7 +278,7 @@ c.CourseDirectory.course_id = "{course_id}"
 # The course's assignments:
 {assignments}
 
-# Test cells call autograder.notebook.check: the kernels nbgrader starts must import this package,
+# Test cells call autograder.platforms.notebook.check: the kernels nbgrader starts must import this package,
 # and grade against this course file.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in ({repo!r}, os.environ.get("PYTHONPATH", "")) if p)
 os.environ["{variable}"] = {course_file!r}
@@ -289,7 +289,7 @@ os.environ["{variable}"] = {course_file!r}
 c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError"}}
 if {repo!r} not in sys.path:
     sys.path.insert(0, {repo!r})
-from autograder.nbgrader_course import release_preprocessors  # noqa: E402
+from autograder.platforms.nbgrader import release_preprocessors  # noqa: E402
 
 c.GenerateAssignment.preprocessors = release_preprocessors()
 

@@ -1,6 +1,6 @@
 """A fork server for one exercise's workers: the frameworks imported once, a sealed worker forked per call.
 
-Started by autograder.fork_server, as root, as `python -I zygote.py CONFIG_JSON`, with the
+Started by autograder.run.fork_server, as root, as `python -I zygote.py CONFIG_JSON`, with the
 workers' own clean environment. It loads the exercise's probe module, which imports whatever
 the exercise's probes need (the course declares its frameworks by importing them there), and
 the exercise's `preload` modules from course.toml: those a first training step would import in

@@ -14,8 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .course import Course, Exercise
-from .similarity_lists import (MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row, filled_in_exercises, given_stub,
+from autograder.course.model import Course, Exercise
+from autograder.similarity.lists import (MIN_COMPARED, MIN_SPREAD, STANDS_OUT, Group, Row, filled_in_exercises, given_stub,
                                need, rank)
 
 __all__ = ["Group", "Row", "similarity_groups", "rank", "write_similarity", "need", "given_stub",
@@ -32,10 +32,10 @@ def similarity_groups(course: Course, submissions: Path, graded: Path | None = N
     """The lists to compare, scored: code of each exercise with room for style, then each free-text answer.
 
     `graded`: an OUT folder of `grade`, whose records give the free-text answers grading saw."""
-    from .intake import collect
+    from autograder.instructor.intake import collect
     _warn_of_filled_in(course, [e for e in course.exercises if e.compare_code or e.free_text])
-    from .similarity_code import code_group
-    from .similarity_text import text_groups
+    from autograder.similarity.code import code_group
+    from autograder.similarity.text import text_groups
     everyone = collect(Path(submissions), course.exercise_files)
     groups = [code_group(course, exercise, everyone) for exercise in course.exercises if exercise.compare_code]
     for exercise in course.exercises:
@@ -46,7 +46,7 @@ def similarity_groups(course: Course, submissions: Path, graded: Path | None = N
 
 def write_similarity(course: Course, submissions: Path, out: Path, graded: Path | None = None) -> list[Row]:
     """OUT/similarity.csv and OUT/similarity.html; returns the rows, furthest above baseline first."""
-    from .similarity_report import write_report
+    from autograder.similarity.report import write_report
     groups = similarity_groups(course, submissions, graded)
     rows = rank(groups)
     write_report(Path(out), course.title, groups, rows)

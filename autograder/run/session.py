@@ -13,10 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
-from .course import Course
-from .observations import ExerciseRun
-from .reference import reference_run
-from .runner import ProbeRequest, SlowCall, probe_request, run_probes
+from autograder.course.model import Course
+from autograder.run.observations import ExerciseRun
+from autograder.run.reference import reference_run
+from autograder.run.runner import ProbeRequest, SlowCall, probe_request, run_probes
 
 __all__ = ["GradingSession"]
 

@@ -20,26 +20,26 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_json_atomically, write_text_atomically
-from .course import Course, Exercise, load_course
-from .course_code import check_names
-from .errors import GraderError
-from .fork_server import ForkServers
-from .exporters.class_report import class_report
-from .exporters.feedback import feedback_markdown
-from .exporters.feedback_html import curve_pairs, feedback_html
-from .exporters.gradebook import read_manual_points, write_answers, write_gradebook
-from .exporters.gradescope import gradescope_results
-from .exporters.report_html import report_html, ungraded_reasons
-from .grade import Graded, grade
-from .intake import Submission, collect
-from .official_seed import SEED_FILE, batch_seed, held_seed
-from .reference import REFERENCE_CACHE, recorded_curve_references, settle_references
-from .results import CheckResult, RunResult
-from .shards import Shard, merge_shard_folders
+from autograder import ENGINE_DIR
+from autograder.atomic import write_json_atomically, write_text_atomically
+from autograder.course.model import Course, Exercise, load_course
+from autograder.course.code import check_names
+from autograder.errors import GraderError
+from autograder.run.fork_server import ForkServers
+from autograder.exporters.class_report import class_report
+from autograder.exporters.feedback import feedback_markdown
+from autograder.exporters.feedback_html import curve_pairs, feedback_html
+from autograder.exporters.gradebook import read_manual_points, write_answers, write_gradebook
+from autograder.exporters.gradescope import gradescope_results
+from autograder.exporters.report_html import report_html, ungraded_reasons
+from autograder.grade import Graded, grade
+from autograder.instructor.intake import Submission, collect
+from autograder.official_seed import SEED_FILE, batch_seed, held_seed
+from autograder.run.reference import REFERENCE_CACHE, recorded_curve_references, settle_references
+from autograder.results import CheckResult, RunResult
+from autograder.instructor.shards import Shard, merge_shard_folders
 
 # The engine's own code: a change to it regrades every submission.
-ENGINE_DIR = Path(__file__).resolve().parent
 
 __all__ = ["Graded", "grade_class", "grade_submission", "export_submission", "rebuild_gradebook",
            "free_text_columns", "merge_class", "Merged"]

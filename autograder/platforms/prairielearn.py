@@ -25,18 +25,18 @@ import traceback
 import uuid
 from pathlib import Path
 
-from .atomic import write_text_atomically
-from .batch import grade_submission
-from .course import Course, load_course
-from .errors import AutograderError
-from .exporters.feedback_html import curve_pairs
-from .exporters.prairielearn import curve_images, listed, not_gradable, prairielearn_results, serialised, \
+from autograder.atomic import write_text_atomically
+from autograder.instructor.batch import grade_submission
+from autograder.course.model import Course, load_course
+from autograder.errors import AutograderError
+from autograder.exporters.feedback_html import curve_pairs
+from autograder.exporters.prairielearn import curve_images, listed, not_gradable, prairielearn_results, serialised, \
     within_size
-from .gradescope_package import (DEADLINE_SECONDS, graded_or_explained, grader_files, guarded_entry_point,
+from autograder.platforms.gradescope import (DEADLINE_SECONDS, graded_or_explained, grader_files, guarded_entry_point,
                                  hosted_main, read_upload, upload_notes)
-from .official_seed import SEED_VARIABLE, replayed_or_drawn
-from .reference import recorded_curve_references
-from .release import PYPROJECT, course_requirements, minimum_python
+from autograder.official_seed import SEED_VARIABLE, replayed_or_drawn
+from autograder.run.reference import recorded_curve_references
+from autograder.instructor.release import PYPROJECT, course_requirements, minimum_python
 
 __all__ = ["build_prairielearn", "question_info", "question_html", "image_definition", "image_name",
            "grade_student", "run", "main", "TIMEOUT_SECONDS", "ENTRYPOINT"]
@@ -58,7 +58,7 @@ RUN_GRADER = guarded_entry_point(
     "# $ROOT/tests and the student's files at $ROOT/student. It always leaves $ROOT/results/results.json and\n"
     "# exits 0: PrairieLearn reads the results of a grading job only when it exits 0.",
     root=f"${{{ROOT_VARIABLE}:-{PRAIRIELEARN_ROOT}}}", python="${AUTOGRADER_PYTHON:-python3}", folder="tests",
-    module="autograder.prairielearn_package",
+    module="autograder.platforms.prairielearn",
     fallback='{"gradable": false, "message": "%s %s", "tests": []}', note=NOT_COUNTED)
 
 

@@ -15,8 +15,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .errors import AutograderError
-from .submit import MAX_FILE_BYTES  # one limit for what a student may pack and what intake accepts
+from autograder.errors import AutograderError
+from autograder.submit import MAX_FILE_BYTES  # one limit for what a student may pack and what intake accepts
 
 __all__ = ["IntakeError", "Submission", "collect", "safe_name", "MAX_FILE_BYTES"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import tomlkit
 
-from .course import Course
-from .errors import CourseError
+from autograder.course.model import Course
+from autograder.errors import CourseError
 
 __all__ = ["new_exercise", "exercise_files", "refusal"]
 

@@ -24,13 +24,13 @@ from typing import Callable
 
 import tomlkit
 
-from .atomic import write_json_atomically
-from .batch import grade_submission
-from .course import Course, Gradescope, load_course
-from .exporters.gradescope import gradescope_results
-from .intake import Submission, collect
-from .official_seed import SEED_VARIABLE, replayed_or_drawn
-from .release import PYPROJECT, assignment_toml, course_grading_files, course_requirements, engine_files, python_range
+from autograder.atomic import write_json_atomically
+from autograder.instructor.batch import grade_submission
+from autograder.course.model import Course, Gradescope, load_course
+from autograder.exporters.gradescope import gradescope_results
+from autograder.instructor.intake import Submission, collect
+from autograder.official_seed import SEED_VARIABLE, replayed_or_drawn
+from autograder.instructor.release import PYPROJECT, assignment_toml, course_grading_files, course_requirements, engine_files, python_range
 
 __all__ = ["build_gradescope_zip", "grader_files", "guarded_entry_point", "setup_script", "container_settings",
            "read_upload", "upload_notes", "grade_upload", "run", "main"]
@@ -79,7 +79,7 @@ RUN_AUTOGRADER = guarded_entry_point(
     "# Gradescope runs this for every upload. It grades $ROOT/submission and always leaves\n"
     "# $ROOT/results/results.json, even when the grader cannot start or runs out of time.",
     root="${GRADESCOPE_ROOT:-/autograder}", python="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}", folder="source",
-    module="autograder.gradescope_package", fallback='{"score": 0, "output": "%s %s", "tests": []}',
+    module="autograder.platforms.gradescope", fallback='{"score": 0, "output": "%s %s", "tests": []}',
     note="This is not a verdict on your code: your instructor can see the log.")
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CourseError
+from autograder.errors import CourseError
 
 __all__ = ["BEGIN", "END", "Region", "StubError", "regions", "stub_source", "generate_stubs", "stale_stubs"]
 

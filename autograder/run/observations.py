@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .console_text import rendered
-from .protocol import GraderStop
+from autograder.console_text import rendered
+from autograder.run.protocol import GraderStop
 
 __all__ = ["ProbeOutcome", "ExerciseRun", "CheckFailed", "NotGraded", "STARVED", "starved", "floats", "number",
            "field_of"]

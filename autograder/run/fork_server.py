@@ -29,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .course import Course
-from .sandbox import (SEALED, UNPRIVILEGED, WORKER_FILE, clean_environment, scratch_mount, worker_mounts,
+from autograder.course.model import Course
+from autograder.run.sandbox import (SEALED, UNPRIVILEGED, WORKER_FILE, clean_environment, scratch_mount, worker_mounts,
                       worker_rlimits)
 
 __all__ = ["ForkServers", "ForkedWorker", "start_forked", "stop_group", "unavailable", "FORK_ISOLATION", "SCRATCH"]

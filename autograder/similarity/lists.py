@@ -11,9 +11,9 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .course import Course, CourseError, Exercise
-from .errors import AutograderError
-from .stubs import stale_stubs, stub_source
+from autograder.course.model import Course, CourseError, Exercise
+from autograder.errors import AutograderError
+from autograder.instructor.stubs import stale_stubs, stub_source
 
 __all__ = ["Group", "Row", "rank", "need", "given_stub", "filled_in_exercises", "STANDS_OUT", "MIN_SPREAD",
            "MIN_COMPARED"]

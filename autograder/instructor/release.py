@@ -20,29 +20,32 @@ from pathlib import Path
 
 import tomlkit
 
-from .course import Course, CourseError, Exercise, load_course
-from .course_layout import CHECK, PROBE, RECORDING
-from .checking import Observed
-from .course_code import CHECK_PREFIX, check_functions
-from .errors import AutograderError
-from .observations import ExerciseRun
-from .reference import imported_siblings, public_probe_source
-from .stubs import stub_source
-from .verdict import RECORD_NAME
+from autograder import ENGINE_DIR
+from autograder.course.model import Course, CourseError, Exercise, load_course
+from autograder.course.layout import CHECK, PROBE, RECORDING
+from autograder.checking import Observed
+from autograder.course.code import CHECK_PREFIX, check_functions
+from autograder.errors import AutograderError
+from autograder.run.observations import ExerciseRun
+from autograder.run.reference import imported_siblings, public_probe_source
+from autograder.instructor.stubs import stub_source
+from autograder.verdict import RECORD_NAME
 
-__all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "engine_files", "course_grading_files",
+__all__ = ["ReleaseError", "write_release", "INSTRUCTOR_ONLY", "instructor_only", "engine_files", "course_grading_files",
            "public_course_toml", "without_hidden_checks", "pinned_dependencies", "course_requirements", "minimum_python",
            "supported_pythons", "classroom_workflow"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
-PYPROJECT = PACKAGE_DIR.parent / "pyproject.toml"  # the engine's, beside its package
-# Modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
-INSTRUCTOR_ONLY = {"batch.py", "shards.py", "intake.py", "release.py", "stubs.py", "scaffold.py", "nbgrader_course.py",
-                   "gradescope_package.py", "prairielearn_package.py", "exporters/class_report.py",
-                   "exporters/gradebook.py", "exporters/feedback.py", "exporters/lms.py", "exporters/report_html.py",
-                   "exporters/prairielearn.py",
-                   "similarity.py", "similarity_lists.py", "similarity_code.py", "similarity_text.py", "similarity_report.py"}
+TEMPLATES_DIR = ENGINE_DIR / "templates"
+PYPROJECT = ENGINE_DIR.parent / "pyproject.toml"  # the engine's, beside its package
+# Rooms and modules only the instructor's commands use; the release's command line offers `submit` and `verdict`.
+INSTRUCTOR_ONLY = {"instructor/", "similarity/", "platforms/gradescope.py", "platforms/prairielearn.py",
+                   "platforms/nbgrader.py", "exporters/class_report.py", "exporters/gradebook.py",
+                   "exporters/feedback.py", "exporters/lms.py", "exporters/report_html.py", "exporters/prairielearn.py"}
+
+
+def instructor_only(name: str) -> bool:
+    """Whether the engine file `name` (a path inside autograder/) stays out of the student release."""
+    return any(name == kept or (kept.endswith("/") and name.startswith(kept)) for kept in INSTRUCTOR_ONLY)
 
 
 class ReleaseError(AutograderError):
@@ -57,7 +60,7 @@ def _listed(folder: Path) -> list[Path]:
 
 def engine_files() -> list[tuple[str, Path]]:
     """(path inside autograder/, file) for the engine: its whole package, which holds no course."""
-    return [(p.relative_to(PACKAGE_DIR).as_posix(), p) for p in _listed(PACKAGE_DIR)]
+    return [(p.relative_to(ENGINE_DIR).as_posix(), p) for p in _listed(ENGINE_DIR)]
 
 
 def course_grading_files(course: Course) -> list[tuple[str, Path]]:
@@ -103,7 +106,7 @@ def write_release(course: Course, out: Path) -> Path:
     stubs = {e.file: stub_source((course.solutions_dir / e.file).read_text(encoding="utf-8"),
                                  str(course.solutions_dir / e.file)) for e in course.exercises}
     files = {**{f"autograder/{name}": path.read_bytes() for name, path in engine_files()
-                if path.suffix == ".py" and name not in INSTRUCTOR_ONLY},
+                if path.suffix == ".py" and not instructor_only(name)},
              **_public_grading(course)}
     out.mkdir(parents=True, exist_ok=True)
     for name, stub in stubs.items():

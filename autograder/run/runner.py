@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .cgroups import WorkerCgroup
-from .fork_server import FORK_ISOLATION, ForkedWorker, start_forked, stop_group
-from .course import Course, CourseError, Limits
-from .observations import ExerciseRun, ProbeOutcome
-from .protocol import LOADED, REPORTED, RESERVED_KINDS, Event, Exited, GraderStop, WorkerEnd, grader_error
-from .sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
-from .worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
+from autograder.run.cgroups import WorkerCgroup
+from autograder.run.fork_server import FORK_ISOLATION, ForkedWorker, start_forked, stop_group
+from autograder.course.model import Course, CourseError, Limits
+from autograder.run.observations import ExerciseRun, ProbeOutcome
+from autograder.run.protocol import LOADED, REPORTED, RESERVED_KINDS, Event, Exited, GraderStop, WorkerEnd, grader_error
+from autograder.run.sandbox import WORKER_FILE, clean_environment, isolation_level, sandboxed, worker_rlimits
+from autograder.run.worker_clock import NOTICE_FRACTION, WorkerClock, process_tree
 
 __all__ = ["ProbeRequest", "probe_request", "worker_request", "run_probes", "SlowCall", "WORKER_FILE", "NOT_GRADED_MESSAGE"]
 

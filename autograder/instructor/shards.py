@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import GraderError
-from .official_seed import SEED_FILE, held_seed
-from .reference import REFERENCE_CACHE
+from autograder.errors import GraderError
+from autograder.official_seed import SEED_FILE, held_seed
+from autograder.run.reference import REFERENCE_CACHE
 
 __all__ = ["Shard", "parse_shard", "shard_of", "merge_shard_folders"]
 

@@ -1,8 +1,8 @@
 """`check(exercise, check_id)`: one nbgrader test cell, graded by the real grader.
 
 The student's code reaches the grader only as the file its `%%writefile` cell
-wrote; `pytest autograder` grades a private copy of that one file, so student
-code runs in the grader's sandboxed workers and never in the notebook's kernel.
+wrote; grade() grades a private copy of that one file in the kernel, and student
+code runs only in the grader's sandboxed workers, never in the notebook's kernel.
 Each version of a file is graded once per kernel, however many test cells ask
 (a check left "not graded" by a starved machine is graded again when asked again).
 
@@ -13,16 +13,15 @@ inherit; without it, the course.toml at the repository root.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from .course import Course, load_course
-from .grading_process import run_grading
-from .official_seed import SEED_VARIABLE, replayed_or_drawn
+from autograder.course.model import Course, load_course
+from autograder.errors import AutograderError
+from autograder.grade import grade
+from autograder.official_seed import SEED_VARIABLE, replayed_or_drawn
 
 __all__ = ["COURSE_VARIABLE", "check", "notebook_course"]
 
@@ -83,35 +82,28 @@ def _not_graded(results: dict[str, dict] | AssertionError, check_id: str) -> boo
     return isinstance(results, dict) and results.get(check_id, {}).get("graded") is False
 
 
-def _seed_options() -> tuple[str, ...]:
+def _seed() -> int | None:
     """nbgrader's autograde is an official grade: it runs at a seed drawn once per notebook (AUTOGRADER_SEED
     replays one), printed so that the graded notebook records it. A student's run, and nbgrader's validate,
-    use the course's public seed."""
+    use the course's public seed (None)."""
     global _official_seed
     if os.environ.get("NBGRADER_EXECUTION") != "autograde":
-        return ()
+        return None
     if _official_seed is None:
         _official_seed = replayed_or_drawn()
         print(f"official grading at seed {_official_seed} ({SEED_VARIABLE}={_official_seed} replays it)")
-    return ("--seed", str(_official_seed))
+    return _official_seed
 
 
 def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
-    """Run `pytest autograder --exercise EXERCISE` on a private copy of the one file; return its checks."""
-    timeout = course.limits.check_seconds * 2
+    """Grade a private copy of the one file, in this process (grade()); return its checks as plain data.
+    Every wait is bounded by the course's limits, as in `pytest autograder`."""
     with tempfile.TemporaryDirectory(prefix="autograder-notebook-") as scratch:
         submission = Path(scratch) / "submission"
         submission.mkdir()
         shutil.copyfile(path, submission / f"{exercise}.py")
-        record = Path(scratch) / "record.json"
         try:
-            run = run_grading(course, submission, record, "--exercise", exercise,
-                              *_seed_options(), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"grading {exercise}.py took over {timeout:g} s; tell your instructor") from None
-        try:
-            return json.loads(record.read_text(encoding="utf-8"))["result"]["checks"]
-        except (OSError, ValueError, KeyError):
-            tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
-            raise AssertionError(f"the grader could not grade {exercise}.py; tell your instructor\n"
-                                 f"{tail}") from None
+            graded = grade(course.only([exercise]), submission, _seed())
+        except AutograderError as error:
+            raise AssertionError(f"the grader could not grade {exercise}.py; tell your instructor\n{error}") from None
+        return graded.result.to_json()["checks"]
