@@ -96,7 +96,7 @@ def run_verdict(args: argparse.Namespace) -> int:
 
 # ---- the instructor's verbs ----
 
-def run_snapshot(args: argparse.Namespace) -> int:
+def run_recordings(args: argparse.Namespace) -> int:
     """Record the reference observations of every exercise for the course seed."""
     from autograder.run.reference import record_reference
     from autograder.run.runner import probe_request
@@ -309,7 +309,8 @@ def _instructor_verbs(verbs, shared: argparse.ArgumentParser) -> None:
         parser.set_defaults(func=func)
         return parser
 
-    record = verb("snapshot", "run/reference.py", run_snapshot, "record the reference observations for the course seed")
+    record = verb("recordings", "run/reference.py", run_recordings,
+                  "write each exercise's recording.json: the reference's observations at the course seed")
     if record:
         record.add_argument("--solutions", type=Path, default=None, help="default: the course's solutions/")
         record.add_argument("--exercise", action="append", default=None,

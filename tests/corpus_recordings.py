@@ -34,7 +34,7 @@ __all__ = ["RECORD_COMMAND", "RECORDINGS", "OTHER_SEEDS", "StaleRecording", "Ent
            "read_recording", "write_recording", "recorded_run", "reference_for", "replay"]
 
 RECORD_COMMAND = ".venv/bin/python tests/record_corpus.py"
-SNAPSHOT_COMMAND = ".venv/bin/python -m autograder snapshot"
+RECORDINGS_COMMAND = ".venv/bin/python -m autograder recordings"
 RECORDINGS = CORPUS / "recordings"
 # Seeds besides the course's at which every right case must still get full marks: official grades draw
 # their own. 1 and 12345 are seeds at which the reference once learned XOR from too few starts.
@@ -158,7 +158,7 @@ def reference_for(course: Course, exercise: str, seed: int) -> ExerciseRun:
                                   course.layout.recording(exercise))
     if recorded is None:
         raise StaleRecording(f"the course's recording of {exercise} is missing or stale: "
-                             f"record it with `{SNAPSHOT_COMMAND}`, then `{RECORD_COMMAND}`")
+                             f"record it with `{RECORDINGS_COMMAND}`, then `{RECORD_COMMAND}`")
     return recorded
 
 

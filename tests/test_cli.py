@@ -71,14 +71,14 @@ def test_the_command_line_runs_as_a_module_and_reports_errors_plainly(tmp_path):
 
 
 def test_every_verb_takes_the_course_option(capsys):
-    for verb in ("check", "submit", "verdict", "snapshot", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
+    for verb in ("check", "submit", "verdict", "recordings", "stubs", "new", "grade", "gradebook", "release", "nbgrader",
                  "gradescope", "prairielearn"):
         with pytest.raises(SystemExit):
             cli.main([verb, "--help"])
         assert "--course" in capsys.readouterr().out, verb
 
 
-def test_stubs_and_snapshot_use_the_course_folders(tiny_copy, capsys):
+def test_stubs_and_recordings_use_the_course_folders(tiny_copy, capsys):
     course = load_course(tiny_copy)
     assert cli.main(["stubs", "--check", "--course", str(tiny_copy)]) == 0
     (course.exercises_dir / course.exercise_files[0]).write_text("stale\n")
@@ -88,17 +88,17 @@ def test_stubs_and_snapshot_use_the_course_folders(tiny_copy, capsys):
     recordings = [course.layout.recording(e.id) for e in course.exercises]
     for recording in recordings:
         recording.unlink()
-    assert cli.main(["snapshot", "--course", str(tiny_copy)]) == 0
+    assert cli.main(["recordings", "--course", str(tiny_copy)]) == 0
     assert sorted(course.layout.grading_dir.rglob("recording.json")) == sorted(recordings)
     out = capsys.readouterr().out
     assert all(str(recording) in out for recording in recordings)
 
 
-def test_snapshot_refuses_to_record_a_failing_reference_and_says_so(tiny_copy, capsys):
+def test_recordings_refuses_to_record_a_failing_reference_and_says_so(tiny_copy, capsys):
     course = load_course(tiny_copy)
     solution = course.solutions_dir / course.exercise_files[0]
     solution.write_text("raise SystemExit('broken')\n")
-    assert cli.main(["snapshot", "--course", str(tiny_copy)]) == 1
+    assert cli.main(["recordings", "--course", str(tiny_copy)]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: ") and "not recording it" in error and "Traceback" not in error
 

@@ -46,7 +46,7 @@ def _assert_current_and_live(course: Course, exercise_id: str) -> None:
     request = _request(course, exercise_id)
     recorded = recorded_reference(request, course.layout.recording(exercise_id))
     assert recorded is not None, (f"{course.layout.recording(exercise_id)} is missing or stale: "
-                                  f"run `python -m autograder snapshot --course {course.path}`")
+                                  f"run `python -m autograder recordings --course {course.path}`")
     grading = course.exercise(exercise_id).grading
     _assert_close(recorded.to_json(), run_probes(request).to_json(),
                   grading.get("rtol", 1e-9), grading.get("atol", 1e-12))

@@ -1,6 +1,6 @@
 """`new_exercise` scaffolds an exercise that works with no other edit, or writes nothing at all.
 
-Everything runs on a copy of the tiny course: stubs, grading and snapshot take seconds.
+Everything runs on a copy of the tiny course: stubs, grading and recordings take seconds.
 """
 from __future__ import annotations
 
@@ -79,8 +79,8 @@ def test_a_new_exercise_works_with_no_other_edit(course, tmp_path):
     assert _points_of(stubbed, NEW_ID) == (0, exercise.max_points)
     assert all("TODO" in t["output"] for t in stubbed["tests"] if t["tags"] == [NEW_ID])
 
-    snapshot = _cli("autograder", "snapshot", "--course", str(course.path))
-    assert snapshot.returncode == 0, snapshot.stderr
+    recorded = _cli("autograder", "recordings", "--course", str(course.path))
+    assert recorded.returncode == 0, recorded.stderr
     request = probe_request(scaffolded, NEW_ID, scaffolded.solutions_dir, scaffolded.seed, reference=True)
     assert recorded_reference(request, scaffolded.layout.recording(NEW_ID)) is not None
 

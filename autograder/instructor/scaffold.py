@@ -5,7 +5,7 @@ It writes the exercise's solution (one solution region) and its home `grading/ID
 module with one probe, a check module with one check, a lesson. course.toml gets an
 `[[exercises]]` table, and the id joins assignment A's exercises (with one assignment, that
 one; a course without [[assignments]] needs none), its comments kept. Right after it, `stubs` writes the
-stub, the solutions score full marks, the stub scores zero and `snapshot` records it;
+stub, the solutions score full marks, the stub scores zero and `recordings` records it;
 the author then replaces the example with the real exercise.
 
 Everything is checked before anything is written: an id that is taken (in course.toml

@@ -2,7 +2,7 @@
 
 Live, the probes run on solutions/ in their own worker. Recorded, they are read
 from the course's grading/<exercise>/recording.json, written by `python -m autograder
-snapshot` for the course seed. A recording is used only while its fingerprint
+recordings` for the course seed. A recording is used only while its fingerprint
 (the exercise's probe code and the probe helpers it can import, its solution, the
 seed and the exercise's own params) still matches, so it can never silently go stale; tests/ also re-runs the solutions and compares. The
 student release has recordings but neither the solutions nor the probes'
