@@ -15,7 +15,7 @@ from autograder.course.model import Check, Exercise
 from autograder.course.code import display_name
 from autograder.errors import AutograderError, GraderError
 from autograder.run.observations import CheckFailed, ExerciseRun, NotGraded, field_of, floats, starved
-from autograder.run.protocol import RUNNER_STOPS  # errors the runner writes itself, whose message says it all
+from autograder.run.protocol import RUNNER_STOPS, GraderStop, WorkerKind  # RUNNER_STOPS: their message says it all
 from autograder.results import CheckResult
 
 __all__ = ["Observed", "CheckFailed", "NotChecked", "GraderError", "close", "describe_failure", "field_of",
@@ -138,9 +138,9 @@ def _raise_if_starved(error: dict | None, what: str) -> None:
 def _import_message(module: str, error: dict) -> str:
     kind = error.get("type", "Error")
     message = rendered(str(error.get("message") or ""))
-    if kind == "FileNotFoundError":
+    if kind == GraderStop.MISSING_FILE:
         return f"{message}: every check of this exercise needs it"
-    if kind == "EmptyFile":
+    if kind == WorkerKind.EMPTY_FILE:
         return f"{module} is empty (it defines nothing): start again from the stub you were given"
     if kind == "SyntaxError":
         return f"{module} has a syntax error{_where(error)}: {message}. Python cannot read the file until it is fixed"

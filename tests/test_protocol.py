@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from autograder.run.protocol import RESERVED_KINDS, RUNNER_STOPS, Event, Exited, GraderStop, WorkerEnd, grader_error
+from autograder.run.protocol import (RESERVED_KINDS, RUNNER_STOPS, Event, Exited, GraderStop, WorkerEnd, WorkerKind,
+                                     grader_error)
 from autograder.run.runner import protocol_fault
 from autograder.run.sandbox import WORKER_FILE
 
@@ -26,6 +27,11 @@ def test_the_worker_writes_every_event_and_no_other():
 def test_the_worker_never_writes_a_kind_the_grader_reserves():
     source = WORKER_FILE.read_text(encoding="utf-8")
     assert not [kind.value for kind in GraderStop if f'"{kind.value}"' in source]
+
+
+def test_the_kinds_the_worker_names_itself_are_protocol_s():
+    source = WORKER_FILE.read_text(encoding="utf-8")
+    assert all(f'"type": "{kind.value}"' in source for kind in WorkerKind)
 
 
 def test_grader_errors_read_as_student_errors_do():

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Event", "GraderStop", "WorkerEnd", "Exited", "grader_error", "RESERVED_KINDS", "RUNNER_STOPS", "LOADED",
-           "REPORTED"]
+__all__ = ["Event", "GraderStop", "WorkerKind", "WorkerEnd", "Exited", "grader_error", "RESERVED_KINDS", "RUNNER_STOPS",
+           "LOADED", "REPORTED"]
 
 
 class Event(str, Enum):
@@ -23,6 +23,11 @@ class Event(str, Enum):
     START = "start"                  # a probe begins (the runner times it): probe
     DONE = "done"                    # its plain-data observations: probe, value, printed
     FAILED = "failed"                # it raised: probe, error, printed
+
+
+class WorkerKind(str, Enum):
+    """The error kinds a worker names itself, beside the Python exceptions it reports by their own names."""
+    EMPTY_FILE = "EmptyFile"  # the submitted module defines nothing
 
 
 # The events after which the runner times a probe, and those that report one.
