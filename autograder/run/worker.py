@@ -1,6 +1,6 @@
 """The only place student code runs: a fresh interpreter that runs one exercise's probes.
 
-Started by autograder.runner as `python -I worker.py REQUEST_JSON OUT_FD`. It makes
+Started by autograder.run.runner as `python -I worker.py REQUEST_JSON OUT_FD`. It makes
 the course's probe files (`grading/<name>/probe.py`) the modules of the package
 `course_probes` (so probe modules share helpers with relative imports), loads the
 exercise's probe module, then the
