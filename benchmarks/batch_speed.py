@@ -1,11 +1,15 @@
 """Batch grading against one `pytest autograder` run per submission, in the same run.
 
-Grades N copies of an assignment's solutions four ways and prints the times and ratios:
+Grades N copies of an assignment's solutions five ways and prints the times and ratios:
   sequential   N runs of `pytest autograder --submission COPY`, one after another
-  fork server  `python -m autograder grade CLASS --out OUT --jobs J`: workers forked from the
+  fork server  `python -m autograder grade CLASS --out OUT --jobs J --seed S`: workers forked from the
                batch's fork servers (the default, where the machine runs them)
   fresh        the same with `--fresh-workers`: a fresh sandboxed process per worker
   fresh-basic  fresh workers with `isolation = "basic"`: the sandbox's overhead is fresh / fresh-basic
+  official     fork servers at a seed drawn for the batch, as an official grade runs: the reference
+               then runs live once per exercise before the class is graded
+The first four grade at the course seed S, where the reference is recorded, so that they do the same
+work; the last adds what an official grade costs on top.
 It also prints the physical floor, the CPU seconds of the probes' own work on the solutions with every
 import left out (N copies shared by J processors), and peak memory: the largest process of a single
 grading run, and the fork servers of a batch.
@@ -124,7 +128,9 @@ def main() -> None:
                           "--course", str(course.path), *one, "--submission"]
             sequential = sum(timed(pytest_run + [str(root / "class" / f"student{i:02d}")])
                              for i in range(args.copies))
-            grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs), *one]
+            official_grade = [sys.executable, "-m", "autograder", "grade", str(root / "class"), "--jobs", str(args.jobs),
+                              *one]
+            grade = [*official_grade, "--seed", str(course.seed)]
             memory = ForkServerMemory()
             memory.start()
             forked = timed(grade + ["--out", str(root / "out-forked"), "--course", str(course.path)])
@@ -133,6 +139,7 @@ def main() -> None:
             fresh = timed(grade + ["--out", str(root / "out-fresh"), "--course", str(course.path), "--fresh-workers"])
             basic = timed(grade + ["--out", str(root / "out-basic"), "--course", str(basic_course),
                                    "--fresh-workers"])
+            official = timed(official_grade + ["--out", str(root / "out-official"), "--course", str(course.path)])
             records = [json.loads(p.read_text())["result"] for p in (root / "out-forked").glob("*/record.json")]
         finally:
             basic_course.unlink()
@@ -146,7 +153,9 @@ def main() -> None:
           f"{sequential / forked:5.2f}x faster")
     print(f"{'grade --fresh-workers (sandboxed)':<44} {fresh:8.1f} s   {sequential / fresh:5.2f}x faster")
     print(f"{'grade --fresh-workers (basic isolation)':<44} {basic:8.1f} s   {sequential / basic:5.2f}x faster")
+    print(f"{'grade at a seed drawn for it (official)':<44} {official:8.1f} s   {sequential / official:5.2f}x faster")
     print(f"{'floor: the probes alone, no import':<44} {floor:8.1f} s   {sequential / floor:5.2f}x faster")
+    print(f"{'fork server / floor':<44} {forked / floor:8.2f}")
     print(f"{'fork server / fresh':<44} {forked / fresh:8.2f}")
     print(f"{'sandbox overhead (fresh / basic)':<44} {fresh / basic:8.2f}")
     print(f"{'peak memory of one process':<44} {peak_mib:8.0f} MiB")
