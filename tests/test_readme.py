@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 COURSE = load_course(REPO_ROOT / "course.toml")
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
-# `{name}` as nbgrader_course fills it in a lesson: raw, it would show as is outside the notebook.
+# `{name}` as platforms/nbgrader.py fills it in a lesson: raw, it would show as is outside the notebook.
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 

@@ -1,6 +1,6 @@
 """Load course.toml into frozen dataclasses: the one source of points, seeds, settings and limits.
 
-A course is any folder with a course.toml; course_layout.CourseLayout says where each of
+A course is any folder with a course.toml; course.layout.CourseLayout says where each of
 its files is. The engine reads the course only through `Course`; it names no exercise of its own.
 The default course is the one you stand in: the nearest course.toml above the working folder,
 else the one beside the engine's package (this repository's).

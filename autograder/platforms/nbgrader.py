@@ -7,7 +7,7 @@ without them is one assignment, named after the course). Its notebook
 course.toml order: a lesson cell, the code cell, a "try it" cell and one
 autograded test cell per check.
 
-The words are the course's, in its `grading/` folder (course_layout):
+The words are the course's, in its `grading/` folder (course.layout):
 - `_course/lesson.md`, the introduction; `{title}` is the assignment's title;
 - `<exercise>/lesson.md`, the lesson of an exercise; `{name}` is the value of `name` in
   the exercise's `[exercises.params]` or `[exercises.grading]` table;

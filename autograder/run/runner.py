@@ -54,7 +54,7 @@ class ProbeRequest:
     """What a worker needs: no expected value, only where the code is and how to probe it."""
     exercise: str
     module_path: Path
-    # Module name -> probe file of every home of the course (course_layout): what the worker may import.
+    # Module name -> probe file of every home of the course (course.layout): what the worker may import.
     probe_files: Mapping[str, Path]
     seed: int
     probes: tuple[str, ...] = ()  # () runs every probe the probe module defines

@@ -1,7 +1,7 @@
 """The lists the similarity report compares, and each pair's distance above its list's baseline.
 
-Shared by similarity.py (which builds the lists) and its parts: similarity_code and
-similarity_text score the lists, similarity_report writes them.
+Shared by ranking.py (which builds the lists) and its parts: code.py and
+text.py score the lists, report.py writes them.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Which pairs of submissions are more alike than the class's own baseline: pairs worth reading.
 
 The report compares, for every pair of submissions, the code of each exercise that
-course.toml marks `compare_code = true` (similarity_code: copydetect's winnowing) and
-each free-text answer of `[exercises.free_text]` (similarity_text: word shingles and
+course.toml marks `compare_code = true` (code.py: copydetect's winnowing) and
+each free-text answer of `[exercises.free_text]` (text.py: word shingles and
 their Jaccard index). Short exercises are written alike by honest students, so an absolute
 score says little: each list (one exercise's code, or one question) is judged against its
 own baseline, the median of all its pair scores, in units of their spread (a robust
