@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
+from ._epochs import epoch_facts, numbered_rows  # noqa: E402
+
 
 def setup() -> None:
     """One thread each way: tiny tensors run faster, and results do not depend on the core count. Then the
@@ -39,13 +41,6 @@ def reseed(seed: int) -> None:
 
 # ---- the grader's data and networks ----
 
-def numbered_rows(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """X whose first column is the row's number and second a random value; Y a function of the number."""
-    numbers = np.arange(rows, dtype=np.float32)
-    X = np.stack([numbers, np.random.default_rng(seed).random(rows, dtype=np.float32)], axis=1)
-    return X, (numbers * 10 + 7).reshape(-1, 1)
-
-
 def counting_preprocess(counter: list[int]):
     """A preprocess function for map() that counts the rows it is run on (in Python, through tf.py_function)
     and changes nothing: the grader learns how often the pipeline ran it."""
@@ -58,23 +53,6 @@ def counting_preprocess(counter: list[int]):
         seen.set_shape(x.shape)
         return seen, y
     return preprocess
-
-
-def epoch_facts(dataset, epochs: int) -> list[dict]:
-    """What `epochs` passes over a dataset gave: the row numbers in order, the batch sizes and dtypes, and
-    whether every y is its own x's."""
-    passes = []
-    for _ in range(epochs):
-        rows, sizes, dtypes, paired = [], [], set(), True
-        for x, y in dataset:
-            x, y = np.asarray(x), np.asarray(y)
-            dtypes.add(f"{x.dtype}/{y.dtype}")
-            numbers = [float(v) for v in x[:, 0]]
-            rows += [int(v) for v in numbers]
-            sizes.append(int(x.shape[0]))
-            paired = paired and [float(v) for v in y.reshape(-1)] == [v * 10 + 7 for v in numbers]
-        passes.append({"rows": rows, "sizes": sizes, "dtypes": sorted(dtypes), "paired": paired})
-    return passes
 
 
 def grader_model(seed: int) -> keras.Model:

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from ._epochs import epoch_facts, numbered_rows
+
 
 def setup() -> None:
     """One thread: tiny tensors run faster, and results do not depend on the core count."""
@@ -29,30 +31,10 @@ def reseed(seed: int) -> None:
 
 # ---- the grader's data and networks ----
 
-def numbered_rows(rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """X whose first column is the row's number and second a random value; Y a function of both, so that a
-    y that left its x shows."""
-    generator = torch.Generator().manual_seed(seed)
-    numbers = torch.arange(rows, dtype=torch.float32)
-    X = torch.stack([numbers, torch.rand(rows, generator=generator)], dim=1)
-    return X, (numbers * 10 + 7).unsqueeze(1)
-
-
-def epoch_facts(loader, epochs: int = 1) -> list[dict]:
-    """What `epochs` passes over a loader gave: the row numbers in order, the batch sizes and dtypes, and
-    whether every y is its own x's."""
-    passes = []
-    for _ in range(epochs):
-        rows, sizes, dtypes, paired = [], [], set(), True
-        for batch in loader:
-            x, y = batch
-            dtypes.add(f"{str(x.dtype).removeprefix('torch.')}/{str(y.dtype).removeprefix('torch.')}")
-            numbers = [float(v) for v in x[:, 0]]
-            rows += [int(v) for v in numbers]
-            sizes.append(len(x))
-            paired = paired and [float(v) for v in y.reshape(-1)] == [v * 10 + 7 for v in numbers]
-        passes.append({"rows": rows, "sizes": sizes, "dtypes": sorted(dtypes), "paired": paired})
-    return passes
+def tensor_rows(rows: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The grader's numbered rows (_epochs.numbered_rows) as float32 tensors."""
+    X, Y = numbered_rows(rows, seed)
+    return torch.from_numpy(X), torch.from_numpy(Y)
 
 
 def grader_net(seed: int, dropout: bool = False) -> nn.Sequential:
@@ -103,7 +85,7 @@ def probe_loader(student, context: SimpleNamespace) -> dict:
     comes from its own seeded generator is not moved by either."""
     seed = 1 + context.probe_seed % 100_000
     rows, batch = 23, 5
-    X, Y = numbered_rows(rows, context.probe_seed)
+    X, Y = tensor_rows(rows, context.probe_seed)
     first = student.make_loader(X, Y, batch, seed)
     second = student.make_loader(X, Y, batch, seed)
     other = student.make_loader(X, Y, batch, seed + 1)
@@ -120,7 +102,7 @@ def probe_loader(student, context: SimpleNamespace) -> dict:
 
 def probe_loader_in_order(student, context: SimpleNamespace) -> dict:
     rows, batch, seed = 17, 4, 1 + context.probe_seed % 100_000
-    X, Y = numbered_rows(rows, context.probe_seed)
+    X, Y = tensor_rows(rows, context.probe_seed)
     loader = student.make_loader(X, Y, batch, seed, shuffle=False)
     return {"call": f"make_loader(X, Y, batch_size={batch}, seed={seed}, shuffle=False)", "rows": rows,
             "batch_size": batch, "epochs": epoch_facts(loader, 2)}
@@ -221,7 +203,7 @@ def probe_train(student, context: SimpleNamespace) -> dict:
              "weights": weights(net)}
 ### BEGIN REFERENCE ONLY
     if context.reference:
-        facts["mistakes"] = {mistake: _replay_train(context, mistake) for mistake in TRAIN_MISTAKES}
+        facts["mistakes"] = {key: {"what": what, **_replay_train(context, key)} for key, what in TRAIN_MISTAKES.items()}
 ### END REFERENCE ONLY
     return facts
 
@@ -245,9 +227,10 @@ def probe_predict(student, context: SimpleNamespace) -> dict:
 # the release has recordings instead, so this section is left out of it.
 
 def _replay_train(context: SimpleNamespace, mistake: str) -> dict:
+    """The losses and weights of a training run that makes `mistake` (a key of TRAIN_MISTAKES)."""
     params = context.params
     net, loader = grader_net(context.probe_seed), grader_loader(context)
-    make = (lambda: torch.optim.SGD(net.parameters(), lr=params["train_lr"])) if mistake == TRAIN_MISTAKES[3] \
+    make = (lambda: torch.optim.SGD(net.parameters(), lr=params["train_lr"])) if mistake == "sgd" \
         else (lambda: torch.optim.Adam(net.parameters(), lr=params["train_lr"]))
     optimizer = make()
     loss_fn = nn.BCELoss()
@@ -255,21 +238,24 @@ def _replay_train(context: SimpleNamespace, mistake: str) -> dict:
     for _ in range(params["train_epochs"]):
         total, rows, means = 0.0, 0, []
         for x, y in loader:
-            if mistake == TRAIN_MISTAKES[1]:
+            if mistake == "adam_per_batch":
                 optimizer = make()
-            if mistake != TRAIN_MISTAKES[0]:
+            if mistake != "no_zero_grad":
                 optimizer.zero_grad()
             loss = loss_fn(net(x), y)
             loss.backward()
             optimizer.step()
             total, rows = total + loss.item() * len(x), rows + len(x)
             means.append(loss.item())
-        losses.append(sum(means) / len(means) if mistake == TRAIN_MISTAKES[2] else total / rows)
+        losses.append(sum(means) / len(means) if mistake == "mean_of_batch_means" else total / rows)
     return {"losses": losses, "weights": weights(net)}
 
 
-TRAIN_MISTAKES = ("the gradients were never cleared (no zero_grad()), so each step adds up every earlier one",
-                  "a new Adam was made for every batch, so it forgets its moments at each step",
-                  "each epoch's loss is the mean of the batch means, which weighs the smaller last batch like a full one",
-                  "the optimizer is SGD, not Adam")
+TRAIN_MISTAKES = {
+    "no_zero_grad": "the gradients were never cleared (no zero_grad()), so each step adds up every earlier one",
+    "adam_per_batch": "a new Adam was made for every batch, so it forgets its moments at each step",
+    "mean_of_batch_means": ("each epoch's loss is the mean of the batch means, which weighs the smaller last batch "
+                            "like a full one"),
+    "sgd": "the optimizer is SGD, not Adam",
+}
 ### END REFERENCE ONLY
