@@ -90,3 +90,15 @@ def test_a_cell_grades_the_file_its_writefile_cell_wrote_in_the_kernel_s_process
         notebook.check(exercise.id, check_id, tmp_path)
     assert "Traceback" not in str(failed.value) and str(failed.value).strip()
     assert not list(tmp_path.glob("*.json"))  # nothing left beside the student's file
+
+
+def test_a_fault_of_the_grader_is_one_line_for_the_student_not_a_traceback(monkeypatch, tmp_path):
+    """As when grading ran in a child process: whatever stops the grader, the cell says so and whom to tell."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("the grader broke")
+    monkeypatch.setattr(notebook, "_graded", {})
+    monkeypatch.setattr(notebook, "grade", broken)
+    monkeypatch.setenv(notebook.COURSE_VARIABLE, str(COURSE.path))
+    (tmp_path / EXERCISE.file).write_text("# the student's file\n")
+    with pytest.raises(AssertionError, match="could not grade .*; tell your instructor\nRuntimeError: the grader broke"):
+        notebook.check(EXERCISE.id, FIRST, tmp_path)

@@ -104,6 +104,7 @@ def _grade(course: Course, exercise: str, path: Path) -> list[dict]:
         shutil.copyfile(path, submission / f"{exercise}.py")
         try:
             graded = grade(course.only([exercise]), submission, _seed())
-        except AutograderError as error:
-            raise AssertionError(f"the grader could not grade {exercise}.py; tell your instructor\n{error}") from None
+        except Exception as error:  # a fault of the grader's, never a traceback in the student's cell
+            what = str(error) if isinstance(error, AutograderError) else f"{type(error).__name__}: {error}"
+            raise AssertionError(f"the grader could not grade {exercise}.py; tell your instructor\n{what}") from None
         return graded.result.to_json()["checks"]
